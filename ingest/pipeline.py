@@ -1,0 +1,193 @@
+"""Idempotent ingest: files in, chunks upserted into the store, a report out.
+
+For each file: read and decode (`ingest.load`), find the article (`ingest.clean`), cut chunks
+(`ingest.chunk`), then reconcile with what Chroma already holds for that file: chunks whose
+stable id (file + text + occurrence) already exists are kept without re-embedding (only their
+offsets are refreshed), new ones are embedded and added, vanished ones deleted. The file record
+is written last, so a run killed half-way is finished by the next one. Unchanged files (same
+content hash under the same chunking settings) cost one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from ingest.chunk import chunk_blocks, tiktoken_counter
+from ingest.clean import clean
+from ingest.load import SUPPORTED_SUFFIXES, UnreadableFile, read_document
+from rag.settings import Settings
+from rag.store import ChunkStore, FileRecord
+
+_IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    chunks_written: int = 0
+    chunks_deleted: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        lines = [
+            f"files: {len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {len(self.failed)} failed; "
+            f"chunks: {self.chunks_written} written, {self.chunks_deleted} deleted; {self.seconds:.1f} s"
+        ]
+        lines += [f"  failed: {path}: {reason}" for path, reason in self.failed]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: Path
+    key: str  # path relative to its ingested root, POSIX style: the `file` of every chunk
+    root: str
+
+
+def collect(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Candidate], list[Path]]:
+    """Files to ingest, and the folders whose vanished files may be pruned."""
+    found: dict[str, _Candidate] = {}
+    roots: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            root = path.resolve()
+            roots.append(root)
+            for file in sorted(p for p in root.rglob("*") if p.is_file()):
+                rel = file.relative_to(root)
+                if any(part.startswith(".") for part in rel.parts) or file.name in _IGNORED_NAMES:
+                    continue
+                if file.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    report.failed.append((str(file), f"{file.suffix or 'no extension'} is not a supported type"))
+                    continue
+                found[rel.as_posix()] = _Candidate(file, rel.as_posix(), str(root))
+        elif path.exists() or path.is_symlink():
+            resolved = path.resolve()
+            found[resolved.name] = _Candidate(resolved, resolved.name, str(resolved.parent))
+        else:
+            report.failed.append((str(path), "it does not exist"))
+    return list(found.values()), roots
+
+
+def chunking_signature(settings: Settings) -> str:
+    """What, besides the text, decides the chunks: a change re-chunks every file."""
+    return f"v1|{settings.token_encoding}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}"
+
+
+def chunk_id(file: str, text: str, occurrence: int) -> str:
+    """Stable id from the file and the chunk's content (and which repeat of that content it is)."""
+    f = hashlib.sha1(file.encode("utf-8")).hexdigest()[:12]
+    t = hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+    return f"{f}-{t}-{occurrence}"
+
+
+def ingest(
+    paths: Iterable[Path],
+    store: ChunkStore,
+    embedder: Any,
+    settings: Settings,
+    *,
+    prune_missing: bool | None = None,
+    progress: bool | None = None,
+) -> IngestReport:
+    """Bring the store in line with these files and folders; never raises for a bad file."""
+    from tqdm import tqdm
+
+    began = time.perf_counter()
+    report = IngestReport()
+    prune = settings.prune_missing if prune_missing is None else prune_missing
+    candidates, roots = collect(paths, report)
+    records = store.file_records()
+    count = tiktoken_counter(settings.token_encoding)
+    signature = chunking_signature(settings)
+    max_bytes = int(settings.max_file_mb * 1_000_000)
+    changed = False
+
+    # disable=None lets tqdm show the bar only on a terminal.
+    bar = tqdm(candidates, desc="ingest", unit="file", disable=None if progress is None else not progress, leave=False)
+    for cand in bar:
+        try:
+            doc = read_document(cand.path, max_bytes=max_bytes)
+        except UnreadableFile as why:
+            report.failed.append((str(cand.path), str(why)))
+            continue
+        content_hash = hashlib.sha256((signature + "\n" + doc.text).encode("utf-8")).hexdigest()
+        previous = records.get(cand.key)
+        if previous is not None and previous.content_hash == content_hash:
+            report.unchanged.append(cand.key)
+            continue
+        article = clean(doc.text)
+        spans = chunk_blocks(doc.text, article.blocks, settings.chunk_tokens, settings.chunk_overlap_tokens, count)
+        if not spans:
+            report.failed.append((str(cand.path), "no article text left after removing page furniture"))
+            continue
+        title = doc.html_title or article.title
+        date = doc.html_date or article.date
+        written, deleted = _reconcile(store, embedder, cand.key, doc.text, spans, title, date, content_hash)
+        store.put_file_record(FileRecord(cand.key, content_hash, cand.root, title, date, len(spans)), doc.text)
+        report.chunks_written += written
+        report.chunks_deleted += deleted
+        (report.updated if previous is not None else report.added).append(cand.key)
+        changed = True
+
+    if prune:
+        present = {c.key for c in candidates}
+        failed_paths = {p for p, _ in report.failed}
+        for root in roots:
+            for key, record in records.items():
+                if record.root != str(root) or key in present:
+                    continue
+                if (root / key).exists() and str(root / key) in failed_paths:
+                    continue  # still there but unreadable now: keep what we had
+                report.chunks_deleted += store.delete_file(key)
+                report.removed.append(key)
+                changed = True
+    if changed:
+        store.bump_generation()
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _reconcile(
+    store: ChunkStore, embedder: Any, file: str, text: str, spans: list, title: str, date: str, content_hash: str
+) -> tuple[int, int]:
+    """Make the file's chunks in the store exactly `spans`; returns (chunks written, chunks deleted)."""
+    ids, texts, metas = [], [], []
+    seen: dict[str, int] = {}
+    for index, span in enumerate(spans):
+        body = text[span.start : span.end]
+        occurrence = seen.get(body, 0)
+        seen[body] = occurrence + 1
+        ids.append(chunk_id(file, body, occurrence))
+        texts.append(body)
+        meta = {"file": file, "start": span.start, "end": span.end, "chunk_index": index,
+                "title": title, "content_hash": content_hash}
+        if date:
+            meta["date"] = date
+        metas.append(meta)
+    existing = set(store.chunk_ids_of(file))
+    new_rows = [i for i, cid in enumerate(ids) if cid not in existing]
+    kept_rows = [i for i, cid in enumerate(ids) if cid in existing]
+    gone = sorted(existing - set(ids))
+    if new_rows:
+        vectors = embedder.get_text_embedding_batch([texts[i] for i in new_rows])
+        store.check_dimension(len(vectors[0]))
+        store.add_chunks([ids[i] for i in new_rows], [texts[i] for i in new_rows], [metas[i] for i in new_rows], vectors)
+    if kept_rows:
+        store.update_chunk_metas([ids[i] for i in kept_rows], [metas[i] for i in kept_rows])
+    if gone:
+        store.delete_chunks(gone)
+    return len(new_rows), len(gone)

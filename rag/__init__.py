@@ -1,0 +1,19 @@
+"""rawi's engine: `from rag import Assistant`. Importing this package loads nothing heavy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.assistant import Answer, Assistant, Citation
+
+__all__ = ["Answer", "Assistant", "Citation"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `rawi --help` and `rawi ingest` should not pay for the answering stack.
+    if name in __all__:
+        from rag import assistant
+
+        return getattr(assistant, name)
+    raise AttributeError(name)

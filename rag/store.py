@@ -1,0 +1,186 @@
+"""rawi's view of Chroma: a chunk collection bound to one embedder, and a file-record collection.
+
+Chroma is the one source of truth. `<name>` holds chunks (text, vector, metadata: file, start,
+end, title, date, content_hash); `<name>_files` holds one record per article with its full
+citable text, so any app instance (also against a Chroma server) can verify and show citations
+without the original file. The chunk collection's metadata names the embedder that filled it
+and a `generation` that every write bumps, which derived indexes use to know they are stale.
+This module neither embeds nor chunks; it stores and fetches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from rag.errors import EmbedderMismatchError, EmptyStoreError
+
+_WRITE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    file: str
+    content_hash: str
+    root: str
+    title: str
+    date: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    text: str
+    meta: dict[str, Any]
+
+    @property
+    def file(self) -> str:
+        return self.meta["file"]
+
+
+class ChunkStore:
+    """Chunks and file records of one rawi collection in a Chroma client."""
+
+    def __init__(self, chunks: Any, files: Any, label: str) -> None:
+        self.chunks = chunks
+        self.files = files
+        self.label = label  # where the store is, for messages
+
+    # --- opening ------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, client: Any, name: str, embedder_name: str, *, create: bool, label: str) -> "ChunkStore":
+        """Open (or with `create`, make) the collection, refusing one filled by another embedder."""
+        if create:
+            chunks = client.get_or_create_collection(
+                name,
+                embedding_function=None,  # never chromadb's default: it downloads an ONNX model
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder_name, "generation": 0},
+            )
+        else:
+            try:
+                chunks = client.get_collection(name, embedding_function=None)
+            except Exception:  # chromadb raises NotFoundError or ValueError by version
+                raise EmptyStoreError(
+                    f"The store {label} holds no articles yet. Run: rawi ingest data/corpus --store {label}"
+                ) from None
+        stored = (chunks.metadata or {}).get("embedder")
+        if stored and stored != embedder_name:
+            raise EmbedderMismatchError(
+                f"The store {label} was filled by the embedder {stored!r} (dimension "
+                f"{(chunks.metadata or {}).get('dim', '?')}), but rawi is set to use {embedder_name!r}. "
+                "Vectors of two models cannot be mixed: set RAWI_EMBEDDER (and RAWI_EMBED_MODEL) back to what "
+                "filled this store, or ingest into a new store with --store NEW_FOLDER."
+            )
+        files = client.get_or_create_collection(f"{name}_files", embedding_function=None)
+        return cls(chunks, files, label)
+
+    # --- collection state -----------------------------------------------------------------------
+    @property
+    def meta(self) -> dict[str, Any]:
+        return dict(self.chunks.metadata or {})
+
+    @property
+    def generation(self) -> int:
+        return int(self.meta.get("generation", 0))
+
+    @property
+    def embedder_name(self) -> str:
+        return str(self.meta.get("embedder", ""))
+
+    def bump_generation(self) -> None:
+        meta = self.meta
+        meta["generation"] = int(meta.get("generation", 0)) + 1
+        self.chunks.modify(metadata=meta)
+
+    def check_dimension(self, dim: int) -> None:
+        """Record the vector size on first write; refuse a different one later."""
+        meta = self.meta
+        if "dim" not in meta:
+            meta["dim"] = dim
+            self.chunks.modify(metadata=meta)
+        elif int(meta["dim"]) != dim:
+            raise EmbedderMismatchError(
+                f"The store {self.label} holds {meta['dim']}-dimensional vectors but the embedder gives {dim}. "
+                "Ingest into a new store with --store NEW_FOLDER."
+            )
+
+    def count(self) -> int:
+        return self.chunks.count()
+
+    # --- file records ---------------------------------------------------------------------------
+    def file_records(self) -> dict[str, FileRecord]:
+        got = self.files.get(include=["metadatas"])
+        return {fid: _record(fid, meta) for fid, meta in zip(got["ids"], got["metadatas"])}
+
+    def file_text(self, file: str) -> str | None:
+        got = self.files.get(ids=[file], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    def file_texts(self, files: list[str]) -> dict[str, str]:
+        got = self.files.get(ids=list(dict.fromkeys(files)), include=["documents"])
+        return dict(zip(got["ids"], got["documents"]))
+
+    def put_file_record(self, record: FileRecord, text: str) -> None:
+        meta = {
+            "content_hash": record.content_hash, "root": record.root, "title": record.title,
+            "date": record.date, "chunks": record.chunks,
+        }
+        self.files.upsert(ids=[record.file], embeddings=[[1.0]], documents=[text], metadatas=[meta])
+
+    def delete_file(self, file: str) -> int:
+        """Remove a file's record and every chunk of it; returns how many chunks went."""
+        ids = self.chunk_ids_of(file)
+        if ids:
+            for i in range(0, len(ids), _WRITE_BATCH):
+                self.chunks.delete(ids=ids[i : i + _WRITE_BATCH])
+        self.files.delete(ids=[file])
+        return len(ids)
+
+    # --- chunks ---------------------------------------------------------------------------------
+    def chunk_ids_of(self, file: str) -> list[str]:
+        return list(self.chunks.get(where={"file": file}, include=[])["ids"])
+
+    def add_chunks(self, ids: list[str], texts: list[str], metas: list[dict], vectors: list[list[float]]) -> None:
+        for i in range(0, len(ids), _WRITE_BATCH):
+            s = slice(i, i + _WRITE_BATCH)
+            self.chunks.upsert(ids=ids[s], documents=texts[s], metadatas=metas[s], embeddings=vectors[s])
+
+    def update_chunk_metas(self, ids: list[str], metas: list[dict]) -> None:
+        for i in range(0, len(ids), _WRITE_BATCH):
+            self.chunks.update(ids=ids[i : i + _WRITE_BATCH], metadatas=metas[i : i + _WRITE_BATCH])
+
+    def delete_chunks(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), _WRITE_BATCH):
+            self.chunks.delete(ids=ids[i : i + _WRITE_BATCH])
+
+    def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
+        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {cid: StoredChunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [by_id[cid] for cid in ids if cid in by_id]
+
+    def iter_chunks(self, batch: int = 5000) -> Iterator[StoredChunk]:
+        """Every chunk, in pages (for rebuilding derived indexes)."""
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["documents", "metadatas"], limit=batch, offset=offset)
+            if not got["ids"]:
+                return
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                yield StoredChunk(cid, doc, meta)
+            offset += len(got["ids"])
+
+    def dense_search(self, vector: list[float], n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) best first."""
+        if n <= 0:
+            return []
+        got = self.chunks.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
+
+
+def _record(fid: str, meta: dict[str, Any]) -> FileRecord:
+    return FileRecord(
+        file=fid, content_hash=str(meta.get("content_hash", "")), root=str(meta.get("root", "")),
+        title=str(meta.get("title", "")), date=str(meta.get("date", "")), chunks=int(meta.get("chunks", 0)),
+    )
