@@ -38,13 +38,15 @@ _MONTH_NUMBER = {
 }
 _TEXT_DATE = re.compile(rf"(?P<d>\d{{1,2}})\s+(?P<m>{_MONTHS})\s*,?\s+(?P<y>(?:19|20)\d\d)")
 _NUM_DATE = re.compile(r"\b(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>(?:19|20)\d\d)\b")
-_ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>\d{2})-(?P<d>\d{2})\b")
+_ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)")  # also "2024-03-05T10:00"
 _TIME = re.compile(r"\d{1,2}:\d{2}")
 # A line made only of dates, times, numbers and am/pm marks, like "- 23 أغسطس 2023, 8:04:24 ص".
 _DATE_OR_NUMBER_LINE = re.compile(
     rf"^\s*(?:{_BULLET}\s*)?(?:(?:{_MONTHS})|\d+|[/:.,،\-]|\s|ص|م|am|pm|AM|PM|GMT|UTC|\+)*\s*$"
 )
 _WEATHER = re.compile(r"[℃℉°]")
+# Photo captions and credits: "... إلى روسيا/gettyimages", "(رويترز)".
+_CAPTION = re.compile(r"(getty\s*images|gettyimages|shutterstock|/\s*(?:afp|reuters|ap|epa)\b|أرشيفية|صورة أرشيفية)", re.I)
 _SENTENCE_END = re.compile(r"[.!?؟؛…]")
 
 
@@ -88,6 +90,8 @@ def is_furniture(line: str) -> bool:
         return True  # view counters, bare date/time bullets
     if _WEATHER.search(line) and len(line) < 40:
         return True  # weather widgets: "℃ 11 تركيا"
+    if _CAPTION.search(line) and len(line) < 200 and not _SENTENCE_END.search(line[-1:]):
+        return True  # a photo caption or credit line
     words = norm.split()
     if len(words) <= 2 and not _SENTENCE_END.search(line) and not re.search("[\u0621-\u064a]{3}", norm):
         return True  # stray Latin tokens, icons, counters

@@ -48,12 +48,16 @@ def _title(soup) -> str:
 
 
 def _date(soup) -> str:
+    found: dict[str, str] = {}
     for meta in soup.find_all("meta"):
         key = meta.get("property") or meta.get("name") or meta.get("itemprop") or ""
-        if key in _DATE_META and meta.get("content"):
+        if key in _DATE_META and key not in found and meta.get("content"):
             match = re.match(r"\d{4}-\d{2}-\d{2}", meta["content"].strip())
             if match:
-                return match.group(0)
+                found[key] = match.group(0)
+    for key in _DATE_META:  # in order of preference: the publication date before a modification date
+        if key in found:
+            return found[key]
     time_tag = soup.find("time", attrs={"datetime": True})
     if time_tag is not None:
         match = re.match(r"\d{4}-\d{2}-\d{2}", time_tag["datetime"].strip())

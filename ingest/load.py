@@ -16,6 +16,7 @@ from pathlib import Path
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_ARABIC = re.compile("[\u0621-\u064a]")
 
 
 class UnreadableFile(Exception):
@@ -43,6 +44,9 @@ def decode(data: bytes) -> tuple[str, str]:
     if _looks_utf16(data):
         name = "utf-16-le" if data[1::2].count(0) > data[0::2].count(0) else "utf-16-be"
         return _strict(data, name), name
+    name = _arabic_utf16(data)
+    if name:
+        return data.decode(name), name
     if b"\x00" in data:
         raise UnreadableFile("it is a binary file, not text")
     try:
@@ -68,6 +72,21 @@ def _looks_utf16(data: bytes) -> bool:
     zeros_even, zeros_odd = sample[0::2].count(0), sample[1::2].count(0)
     half = len(sample) // 2
     return max(zeros_even, zeros_odd) > 0.3 * half and min(zeros_even, zeros_odd) < 0.05 * half
+
+
+def _arabic_utf16(data: bytes) -> str | None:
+    # Arabic letters (U+06xx) have no zero byte: UTF-16 Arabic without a BOM has zeros only where
+    # its spaces, digits and punctuation are, and always in the same one of the two positions.
+    sample = data[:4096]
+    zeros_even, zeros_odd = sample[0::2].count(0), sample[1::2].count(0)
+    if len(data) % 2 or min(zeros_even, zeros_odd) or max(zeros_even, zeros_odd) < max(2, len(sample) // 100):
+        return None
+    name = "utf-16-le" if zeros_odd else "utf-16-be"
+    try:
+        text = data.decode(name)
+    except UnicodeDecodeError:
+        return None
+    return name if not _CONTROL.search(text) and _ARABIC.search(text) else None
 
 
 def _strict(data: bytes, encoding: str) -> str:

@@ -82,9 +82,13 @@ def collect(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Candidat
     return list(found.values()), roots
 
 
+# Bump when the cleaning or chunking rules change, so the next ingest re-chunks every file.
+PIPELINE_VERSION = 2
+
+
 def chunking_signature(settings: Settings) -> str:
     """What, besides the text, decides the chunks: a change re-chunks every file."""
-    return f"v1|{settings.token_encoding}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}"
+    return f"v{PIPELINE_VERSION}|{settings.token_encoding}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}"
 
 
 def chunk_id(file: str, text: str, occurrence: int) -> str:

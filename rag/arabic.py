@@ -48,6 +48,10 @@ def normalize(text: str) -> str:
     return text.translate(_FOLD).lower()
 
 
+# Tokens are normalised before the stop-word test, so the list must be too ("على" is matched as "علي").
+STOPWORDS = frozenset(normalize(word) for word in STOPWORDS)
+
+
 def tokenize(text: str) -> list[str]:
     """Normalised words (letters and digits), stop words kept."""
     return _WORD.findall(normalize(text))

@@ -88,34 +88,26 @@ def open_store(settings: Settings, embedder: Any, *, create: bool) -> Any:
 
 
 def build_llm(settings: Settings) -> Any | None:
-    """An OpenAI-compatible chat LLM when a base URL or key is set; None means offline extractive mode."""
+    """A chat LLM behind the OpenAI API shape when a base URL or key is set; None means offline extractive mode."""
     if not settings.llm_enabled:
         return None
     if not settings.llm_model:
         raise ConfigError("RAWI_LLM_MODEL must name the model when an LLM base URL or key is set.")
     go_offline()
-    from llama_index.llms.openai_like import OpenAILike
+    from rag.llm import build_chat_llm
 
-    return OpenAILike(
-        model=settings.llm_model,
-        api_base=settings.llm_base_url or "https://api.openai.com/v1",
-        api_key=settings.llm_api_key.get_secret_value() or "not-needed",
-        is_chat_model=True,
-        context_window=settings.llm_context_window,
-        max_tokens=settings.llm_max_tokens,
-        temperature=settings.llm_temperature,
-        timeout=settings.llm_timeout_s,
-        # llama-index retries on top of the openai client's own retries: keep one layer only.
-        max_retries=settings.llm_max_retries,
-    )
+    return build_chat_llm(settings)
 
 
-def install_global_defaults(embedder: Any, llm: Any | None) -> None:
-    """Point llama-index's globals at our vendors so a forgotten argument never reaches OpenAI."""
+def install_global_defaults(embedder: Any) -> None:
+    """Point llama-index's globals at our vendors so a forgotten argument never reaches OpenAI.
+
+    rawi calls its LLM through `rag.llm`, never through llama-index, so the global LLM refuses.
+    """
     from llama_index.core import Settings as LlamaSettings
 
     LlamaSettings.embed_model = embedder
-    LlamaSettings.llm = llm if llm is not None else _refusing_llm()
+    LlamaSettings.llm = _refusing_llm()
 
 
 def _refusing_llm() -> Any:

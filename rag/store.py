@@ -119,6 +119,8 @@ class ChunkStore:
         return got["documents"][0] if got["ids"] else None
 
     def file_texts(self, files: list[str]) -> dict[str, str]:
+        if not files:
+            return {}
         got = self.files.get(ids=list(dict.fromkeys(files)), include=["documents"])
         return dict(zip(got["ids"], got["documents"]))
 
@@ -156,6 +158,8 @@ class ChunkStore:
             self.chunks.delete(ids=ids[i : i + _WRITE_BATCH])
 
     def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
+        if not ids:
+            return []
         got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
         by_id = {cid: StoredChunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
         return [by_id[cid] for cid in ids if cid in by_id]

@@ -1,0 +1,214 @@
+"""`Assistant`: the one engine every front end calls (CLI, Python, Gradio, eval).
+
+    bot = Assistant.open(".rawi")
+    ans = bot.ask("من هو السفير الروسي لدى ليبيا؟", history=[{"role": "user", "content": "..."}, ...])
+    for event in bot.stream("..."): ...   # str deltas, then the final Answer
+
+It checks the question, resolves follow-ups, retrieves, answers (LLM when configured, else the
+offline extractive answerer; extractive again if the LLM fails, and the answer says so) and
+returns citations verified against the stored file text. Vendors come from `rag.components`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterator
+
+from rag.answer import (
+    ExtractiveAnswerer, abstention_message, build_condense_messages, build_messages, cite_llm_answer,
+    looks_like_abstention, sources_from_hits, usage_of,
+)
+from rag.arabic import is_mostly_arabic, lexical_terms, tokenize
+from rag.errors import BadQuestionError, LLMError
+from rag.results import Answer, Citation, Source
+from rag.retrieve import HybridRetriever, Mode
+from rag.settings import Settings
+
+__all__ = ["Answer", "Assistant", "Citation", "Source"]
+
+_REFERRING = set(
+    "تلك ذلك هذه هذا هؤلاء هناك هنالك حينها وقتها عندها نفسه نفسها هو هي هم هما ايضا كذلك "
+    "he she they it its his her their them him there that those this these then also".split()
+)
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The question as retrieval sees it, or a `BadQuestionError` a person understands."""
+    text = _INVISIBLE.sub("", question or "")
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    arabic = is_mostly_arabic(text) or not re.search("[A-Za-z]", text)
+    if not text:
+        raise BadQuestionError("اكتب سؤالاً أولاً. / Please type a question." if arabic else "Please type a question.")
+    if len(text) > max_chars:
+        raise BadQuestionError(
+            f"السؤال طويل جداً ({len(text)} حرفاً)؛ الحد الأقصى {max_chars}. / The question is too long "
+            f"({len(text)} characters); the limit is {max_chars}."
+        )
+    if not tokenize(text):
+        raise BadQuestionError("السؤال لا يحتوي على كلمات. / The question has no words in it.")
+    return text
+
+
+def is_follow_up(question: str, history: list[dict[str, Any]]) -> bool:
+    """A question that leans on the previous turn: short, or referring back with a pronoun or demonstrative."""
+    if not any(turn.get("role") == "user" for turn in history):
+        return False
+    words = tokenize(question)
+    return len(words) <= 5 or bool(_REFERRING & set(words))
+
+
+def _text_of(content: Any) -> str:
+    # Gradio 6 history messages carry content as a list of parts, not a string.
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(_text_of(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    return ""
+
+
+class Assistant:
+    """Question in, cited answer out. Build with `Assistant.open(store)`; vendors are passed in."""
+
+    def __init__(self, settings: Settings, store: Any, embedder: Any, llm: Any | None) -> None:
+        from ingest.chunk import tiktoken_counter
+
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.llm = llm
+        self.retriever = HybridRetriever(
+            store, embedder, settings.store / "lexical", candidates=settings.candidates,
+            dense_weight=settings.dense_weight, lexical_weight=settings.lexical_weight, rrf_k=settings.rrf_k,
+        )
+        self.extractive = ExtractiveAnswerer(
+            idf=lambda term: self.retriever.lexical_index.idf(term),
+            embed_passages=embedder.get_text_embedding_batch,
+            abstain_threshold=settings.abstain_threshold,
+            rerank=settings.rerank_sentences,
+            known=lambda term: self.retriever.lexical_index.knows(term),
+        )
+        self._count_tokens = tiktoken_counter(settings.token_encoding)
+
+    @classmethod
+    def open(cls, store: str | Path = ".rawi", settings: Settings | None = None) -> "Assistant":
+        """The composition root for answering: builds embedder, store and LLM from settings."""
+        from rag.components import build_embedder, build_llm, install_global_defaults, open_store
+
+        settings = (settings or Settings()).model_copy(update={"store": Path(store)})
+        embedder = build_embedder(settings)
+        install_global_defaults(embedder)
+        chunk_store = open_store(settings, embedder, create=False)
+        return cls(settings, chunk_store, embedder, build_llm(settings))
+
+    # --- public surface -------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return "llm" if self.llm is not None else "extractive"
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode, "model": getattr(self.llm, "model", "") if self.llm else "",
+            "embedder": self.embedder.model_name, "articles": self.store.files.count(), "chunks": self.store.count(),
+        }
+
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None, *, mode: Mode = "hybrid") -> Answer:
+        answer = None
+        for event in self.stream(question, history, mode=mode):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: list[dict[str, Any]] | None = None, *,
+               mode: Mode = "hybrid") -> Iterator[str | Answer]:
+        """Yields text deltas as the answer is written, then the final `Answer`."""
+        began = time.perf_counter()
+        text = clean_question(question, self.settings.max_question_chars)
+        turns = [{"role": t.get("role", ""), "content": _text_of(t.get("content"))} for t in (history or [])]
+        warnings: list[str] = []
+        search_query, carried = self._standalone(text, turns, warnings)
+        t = time.perf_counter()
+        lexical_query = f"{search_query} {carried}".strip()
+        retrieval = self.retriever.retrieve(search_query, self.settings.top_k, mode=mode, lexical_query=lexical_query)
+        timings = {"retrieve": _ms(t), **{f"retrieve_{k}": v for k, v in retrieval.timings_ms.items()}}
+        sources = sources_from_hits(retrieval.hits)
+        file_texts = self.store.file_texts([s.file for s in sources])
+        t = time.perf_counter()
+        answer: Answer | None = None
+        if self.llm is not None and sources:
+            try:
+                answer = yield from self._llm_answer(text, search_query, sources, file_texts)
+            except LLMError as err:
+                warnings.append(f"{err} Showing the offline extractive answer instead.")
+        if answer is None:
+            answer = self._extractive_answer(text, search_query, carried, sources, retrieval, file_texts)
+            if warnings:
+                note = ("تعذر الوصول إلى نموذج اللغة؛ هذه إجابة مستخرجة من المصادر مباشرة. "
+                        if is_mostly_arabic(text) else "The language model is unavailable; this answer is extracted from the sources. ")
+                answer.answer = note + answer.answer
+            yield answer.answer
+        answer.warnings = warnings + answer.warnings
+        answer.timings_ms = {**timings, "generate": _ms(t), "total": _ms(began)}
+        yield answer
+
+    # --- steps ----------------------------------------------------------------------------------
+    def _standalone(self, question: str, turns: list[dict[str, str]], warnings: list[str]) -> tuple[str, str]:
+        """(what to search for, extra terms carried from earlier turns) for a possible follow-up."""
+        if not is_follow_up(question, turns):
+            return question, ""
+        previous = next(t["content"] for t in reversed(turns) if t["role"] == "user")
+        if self.llm is not None:
+            try:
+                rewritten, _ = self.llm.complete(build_condense_messages(question, turns))
+                rewritten = rewritten.strip().strip('"«»')
+                if rewritten and len(rewritten) <= self.settings.max_question_chars:
+                    return rewritten, ""
+            except LLMError as err:
+                warnings.append(f"Could not rewrite the follow-up with the language model: {err}")
+        # Extractive mode: carry the previous question's entities and topic into retrieval.
+        return f"{previous} {question}", previous
+
+    def _extractive_answer(self, question: str, search_query: str, carried: str, sources: list[Source],
+                           retrieval: Any, file_texts: dict[str, str]) -> Answer:
+        if not sources:
+            return Answer(abstention_message(question), True, "extractive", [], [], question=question,
+                          search_query=search_query)
+        q_terms = lexical_terms(question)
+        c_terms = [t for t in lexical_terms(carried) if t not in q_terms]
+        text, citations, abstained, confidence = self.extractive.answer(
+            question, q_terms, c_terms, sources, [h.score for h in retrieval.hits], retrieval.query_vector, file_texts
+        )
+        return Answer(text, abstained, "extractive", citations, sources, question=question,
+                      search_query=search_query, confidence=round(confidence, 4))
+
+    def _llm_answer(self, question: str, search_query: str, sources: list[Source],
+                    file_texts: dict[str, str]) -> Iterator[str]:
+        messages = build_messages(question, sources)
+        pieces: list[str] = []
+        for delta in self.llm.stream(messages):
+            pieces.append(delta)
+            yield delta
+        raw = "".join(pieces).strip()
+        text, citations, removed = cite_llm_answer(raw, sources, file_texts)
+        warnings = []
+        abstained = not citations and looks_like_abstention(raw)
+        if abstained:
+            text = abstention_message(question)
+        elif not citations:
+            warnings.append("The answer cites no source that could be verified; treat it with caution.")
+        if removed:
+            warnings.append(f"Removed {removed} citation marker(s) that pointed at no source.")
+        return Answer(text, abstained, "llm", citations, sources, question=question, search_query=search_query,
+                      model=self.llm.model, warnings=warnings, removed_markers=removed,
+                      usage=usage_of(messages, raw, self._count_tokens))
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)

@@ -1,0 +1,93 @@
+"""A chat LLM behind the OpenAI API shape (OpenAI, Ollama, vLLM, llama.cpp's server, LM Studio).
+
+Uses the `openai` client directly, not llama-index's OpenAILike: llama-index retries on top of
+the client's own retries (max_retries=2 gave 6 HTTP attempts), and streaming errors surface as
+raw httpx exceptions either way. Here `max_retries=N` means at most N+1 requests, every timeout
+is explicit, and every failure becomes an `LLMError` whose message never contains the API key.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from rag.errors import LLMError
+
+
+class ChatLLM:
+    """Non-streamed and streamed chat completions with bounded retries and a clear error."""
+
+    def __init__(self, base_url: str, model: str, api_key: str, *, timeout_s: float, max_retries: int,
+                 max_tokens: int, temperature: float) -> None:
+        import openai
+
+        self.model = model
+        self.base_url = base_url
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self._client = openai.OpenAI(
+            base_url=base_url or None, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries
+        )
+
+    def complete(self, messages: list[dict[str, str]]) -> tuple[str, dict[str, int]]:
+        """The whole reply and the server's reported usage (may be empty)."""
+        try:
+            reply = self._client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=self.max_tokens, temperature=self.temperature
+            )
+            text = reply.choices[0].message.content or ""
+        except Exception as err:  # openai, httpx and JSON errors alike
+            raise self._error(err) from None
+        usage = {}
+        if getattr(reply, "usage", None) is not None:
+            usage = {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens}
+        return text, usage
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        """Text deltas as they arrive; raises `LLMError` if the stream fails or ends without finishing."""
+        try:
+            stream = self._client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=self.max_tokens, temperature=self.temperature,
+                stream=True,
+            )
+            finished = False
+            for chunk in stream:
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                if choice.delta is not None and choice.delta.content:
+                    yield choice.delta.content
+                if choice.finish_reason:
+                    finished = True
+            if not finished:
+                raise LLMError("The language model's reply was cut off before it finished.")
+        except LLMError:
+            raise
+        except Exception as err:
+            raise self._error(err) from None
+
+    def _error(self, err: Exception) -> LLMError:
+        import openai
+
+        where = self.base_url or "the OpenAI API"
+        if isinstance(err, openai.APITimeoutError):
+            return LLMError(f"The language model at {where} did not answer in time.")
+        if isinstance(err, openai.APIConnectionError):
+            return LLMError(f"The language model at {where} cannot be reached.")
+        if isinstance(err, openai.RateLimitError):
+            return LLMError(f"The language model at {where} is rate-limiting requests (429); try again shortly.")
+        if isinstance(err, openai.AuthenticationError):
+            return LLMError(f"The language model at {where} refused the API key (401).")
+        if isinstance(err, openai.APIStatusError):
+            return LLMError(f"The language model at {where} failed with HTTP {err.status_code}.")
+        if isinstance(err, (json.JSONDecodeError, ValueError)):
+            return LLMError(f"The language model at {where} sent a reply that is not valid JSON.")
+        return LLMError(f"The language model at {where} failed ({type(err).__name__}).")
+
+
+def build_chat_llm(settings: Any) -> ChatLLM:
+    return ChatLLM(
+        settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(),
+        timeout_s=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
+        max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
+    )

@@ -1,0 +1,99 @@
+"""What an answer is made of: sources, citations and the answer itself, and their JSON shape.
+
+`Answer.to_dict()` is the contract of `rawi ask --json` (DESIGN.md); extra keys only extend it.
+Plain data, no behaviour beyond formatting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """A retrieved chunk handed to the answerer, numbered from 1 in `Answer.sources`."""
+
+    file: str
+    chunk_id: str
+    score: float
+    text: str
+    start: int
+    end: int
+    title: str = ""
+    date: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "chunk_id": self.chunk_id, "score": round(self.score, 6), "text": self.text,
+                "start": self.start, "end": self.end, "title": self.title, "date": self.date}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """`[n]` in the answer: source n, and the exact passage `quote == file_text[start:end]`."""
+
+    n: int
+    file: str
+    start: int
+    end: int
+    quote: str
+    title: str = ""
+    date: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "file": self.file, "start": self.start, "end": self.end, "quote": self.quote,
+                "title": self.title, "date": self.date}
+
+
+@dataclass
+class Answer:
+    answer: str
+    abstained: bool
+    mode: str  # "extractive" | "llm"
+    citations: list[Citation] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    question: str = ""
+    search_query: str = ""  # the standalone question retrieval used (differs for follow-ups)
+    model: str = ""
+    warnings: list[str] = field(default_factory=list)
+    removed_markers: int = 0  # [n] markers the LLM wrote that pointed at no source
+    usage: dict[str, int] = field(default_factory=dict)
+    confidence: float | None = None  # extractive: the best sentence's support score
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "citations": [c.to_dict() for c in self.citations],
+            "sources": [s.to_dict() for s in self.sources],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "question": self.question,
+            "search_query": self.search_query,
+            "model": self.model,
+            "warnings": list(self.warnings),
+            "removed_markers": self.removed_markers,
+            "usage": dict(self.usage),
+            "confidence": self.confidence,
+        }
+
+    def to_text(self) -> str:
+        """The human-readable form `rawi ask` prints: answer, then numbered sources with quotes."""
+        lines = [self.answer, ""]
+        for warning in self.warnings:
+            lines.append(f"! {warning}")
+        cited = {c.n for c in self.citations}
+        for n, source in enumerate(self.sources, start=1):
+            if cited and n not in cited:
+                continue
+            head = f"[{n}] {source.file}"
+            if source.title:
+                head += f" — {source.title}"
+            if source.date:
+                head += f" ({source.date})"
+            lines.append(head)
+            for c in self.citations:
+                if c.n == n:
+                    lines.append(f"    {c.start}-{c.end}: «{c.quote}»")
+        return "\n".join(lines).rstrip()

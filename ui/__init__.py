@@ -1,0 +1,1 @@
+"""The Gradio chat front end: `build_app(assistant)` returns the app without launching it."""
