@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STORE ?= .rawi
-# Debian packages the browser tests need (headless Chromium and its driver).
-APT_PACKAGES := chromium chromium-driver
+# Debian packages the tests need; none yet (the browser tests of the chat will add chromium).
+APT_PACKAGES :=
 
 .PHONY: run test install install-dev system-deps ingest serve eval bench clean
 
@@ -28,10 +28,10 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev system-deps
 
 system-deps:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	@if [ -z "$(APT_PACKAGES)" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
-	else echo "note: install $(APT_PACKAGES) for the browser tests (they are skipped without them)"; fi
+	else echo "note: install $(APT_PACKAGES) (Debian packages) for the full test suite"; fi
 
 # Ingest the sample corpus; a no-op when nothing changed (rawi ingest is idempotent).
 ingest: install

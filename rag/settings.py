@@ -81,8 +81,8 @@ class Settings(BaseSettings):
     # --- retrieval ----------------------------------------------------------------------------
     top_k: int = Field(5, ge=1, le=50, description="Chunks handed to the answerer and shown as sources.")
     candidates: int = Field(30, ge=1, le=500, description="Chunks each retriever proposes before fusion.")
-    dense_weight: float = Field(0.65, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
-    lexical_weight: float = Field(0.35, ge=0, description="Weight of the BM25 ranking in fusion.")
+    dense_weight: float = Field(0.5, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
+    lexical_weight: float = Field(0.5, ge=0, description="Weight of the BM25 ranking in fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in w / (k + rank).")
 
     # --- answering ----------------------------------------------------------------------------
@@ -118,3 +118,19 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.store / "chroma"
+
+
+def settings_table() -> str:
+    """The README's configuration table, from the fields themselves (`python -m rag.settings`)."""
+    rows = ["| setting | env var | default | what it does |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, SecretStr):
+            default = ""
+        shown = f"`{default}`" if default not in ("", None) else "(empty)"
+        rows.append(f"| `{name}` | `RAWI_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())
