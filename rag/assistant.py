@@ -118,6 +118,12 @@ class Assistant:
             "embedder": self.embedder.model_name, "articles": self.store.files.count(), "chunks": self.store.count(),
         }
 
+    def ingest(self, paths: list[Path], *, prune_missing: bool = False) -> Any:
+        """Ingest files into this assistant's store; answerable at once (the lexical index follows)."""
+        from ingest.pipeline import ingest
+
+        return ingest(paths, self.store, self.embedder, self.settings, prune_missing=prune_missing, progress=False)
+
     def ask(self, question: str, history: list[dict[str, Any]] | None = None, *, mode: Mode = "hybrid") -> Answer:
         answer = None
         for event in self.stream(question, history, mode=mode):
