@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STORE ?= .rawi
-# Debian packages the tests need; none yet (the browser tests of the chat will add chromium).
-APT_PACKAGES :=
+# Debian packages the tests need: headless Chromium and its driver for the chat's browser tests
+# (tests/test_ui_app.py), and a font with Arabic glyphs for their screenshots.
+APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
 .PHONY: run test install install-dev system-deps ingest serve eval bench clean
 
@@ -28,14 +29,27 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev system-deps
 
 system-deps:
-	@if [ -z "$(APT_PACKAGES)" ]; then :; \
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
-	else echo "note: install $(APT_PACKAGES) (Debian packages) for the full test suite"; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "note: install$$missing (Debian packages) for the full test suite; the browser tests skip without them"; fi
 
 # Ingest the sample corpus; a no-op when nothing changed (rawi ingest is idempotent).
 ingest: install
 	$(BIN)/rawi ingest data/corpus --store $(STORE)
+
+# The offline evaluation: the development questions against the sample store, then XQuAD-ar
+# (its contexts become a cached store under $(STORE)/eval-cache; the first run embeds them, ~3 min).
+XQUAD ?= ../shared/benchmarks/xquad_ar/xquad.ar.json
+EVAL_REPORTS ?= $(STORE)/eval-reports
+RETRIEVERS ?= bm25,dense,hybrid
+
+eval: ingest
+	$(BIN)/rawi eval --questions eval/questions/dev.jsonl --store $(STORE) --retrievers $(RETRIEVERS) --report $(EVAL_REPORTS)/dev
+	@if [ -f "$(XQUAD)" ]; then \
+		$(BIN)/rawi eval --squad $(XQUAD) --store $(STORE) --retrievers $(RETRIEVERS) --report $(EVAL_REPORTS)/xquad-ar; \
+	else echo "note: $(XQUAD) not found; skipping XQuAD-ar (set XQUAD=path/to/xquad.ar.json)"; fi
 
 serve: install
 	$(BIN)/rawi serve --store $(STORE)

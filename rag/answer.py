@@ -74,6 +74,8 @@ _DATE_HINT = re.compile(rf"(\b(?:19|20)\d\d\b|\d{{1,2}}\s*/|(?:^|\s)(?:و|في|�
 _NUMBER_HINT = re.compile(r"(\d|واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مئه|الف)")
 _WHEN = {"متي", "امتي", "when", "تاريخ", "date", "year", "عام", "سنه"}
 _HOW_MANY = {"كم", "عدد", "many", "much"}
+SEMANTIC_WEIGHT = 0.5  # share of the embedding similarity in a re-ranked sentence's score
+TYPE_BONUS = 0.1  # added to a sentence holding what the question asks for (a date, a number)
 
 
 def answer_type(question: str) -> str:
@@ -115,7 +117,13 @@ class ExtractiveAnswerer:
         self.rerank = rerank
 
     def score(self, question: str, question_terms: list[str], carried_terms: list[str], sources: list[Source],
-              source_scores: list[float], query_vector: list[float] | None) -> list[Scored]:
+              source_scores: list[float], query_vector: list[float] | None,
+              extra_sources: list[tuple[Source, int]] | None = None) -> list[Scored]:
+        """Candidate sentences, best first: each source's own, then those of its neighbouring chunks.
+
+        Neighbours matter because a chunk boundary can fall right before the sentence that
+        answers: the retrieved chunk is about the right event, the fact sits next door.
+        """
         weights = {t: self.idf(t) for t in question_terms}
         for t in carried_terms:
             weights.setdefault(t, 0.5 * self.idf(t))
@@ -124,16 +132,24 @@ class ExtractiveAnswerer:
         kind = answer_type(question)
         scored: list[Scored] = []
         seen: set[tuple[str, int, int]] = set()
+        candidates: list[tuple[Sentence, float]] = []
         for n, (source, s_score) in enumerate(zip(sources, source_scores), start=1):
             prior = s_score / top if top > 0 else 0.0
-            for sentence in source_sentences(source, n):
-                if (sentence.file, sentence.start, sentence.end) in seen:
-                    continue  # overlapping chunks repeat sentences; keep the better-ranked copy
-                seen.add((sentence.file, sentence.start, sentence.end))
-                terms = set(lexical_terms(sentence.text))
-                coverage = sum(w for t, w in weights.items() if t in terms) / total
-                bonus = 0.1 if kind and _type_match(kind, sentence.text) else 0.0
-                scored.append(Scored(sentence, 0.75 * coverage + 0.25 * prior + bonus, coverage, prior))
+            candidates += [(sentence, prior) for sentence in source_sentences(source, n)]
+        # Neighbouring chunks join as extra sources after the retrieved ones (numbered on), so a
+        # quote always lies inside the source its [n] names.
+        extras = list(extra_sources or [])
+        for k, (extra, parent_n) in enumerate(extras, start=len(sources) + 1):
+            prior = 0.9 * (source_scores[parent_n - 1] / top if top > 0 else 0.0)
+            candidates += [(sentence, prior) for sentence in source_sentences(extra, k)]
+        for sentence, prior in candidates:
+            if (sentence.file, sentence.start, sentence.end) in seen:
+                continue  # overlapping chunks repeat sentences; keep the better-ranked copy
+            seen.add((sentence.file, sentence.start, sentence.end))
+            terms = set(lexical_terms(sentence.text))
+            coverage = sum(w for t, w in weights.items() if t in terms) / total
+            bonus = TYPE_BONUS if kind and _type_match(kind, sentence.text) else 0.0
+            scored.append(Scored(sentence, 0.75 * coverage + 0.25 * prior + bonus, coverage, prior))
         scored.sort(key=lambda s: -s.score)
         if scored and query_vector is not None and self.rerank > 0:
             self._rerank_by_embedding(scored, query_vector)
@@ -152,7 +168,7 @@ class ExtractiveAnswerer:
             cosine = sum(a * b for a, b in zip(vec, query_vector))
             # e5 cosines live in ~[0.75, 0.9]: stretch them onto the 0..1 scale of coverage.
             semantic = min(1.0, max(0.0, (cosine - 0.75) / 0.15))
-            item.score = 0.5 * item.score + 0.5 * semantic + 0.001  # reranked sentences rank above the rest
+            item.score = (1 - SEMANTIC_WEIGHT) * item.score + SEMANTIC_WEIGHT * semantic + 0.001  # reranked ones lead
 
     def confidence(self, question: str, question_terms: list[str], scored: list[Scored]) -> float:
         """The best sentence's score, lowered by the share of the question's words the corpus never uses.
@@ -170,39 +186,60 @@ class ExtractiveAnswerer:
         return best
 
     def answer(self, question: str, question_terms: list[str], carried_terms: list[str], sources: list[Source],
-               source_scores: list[float], query_vector: list[float] | None,
-               file_texts: dict[str, str]) -> tuple[str, list[Citation], bool, float]:
-        """(answer text, citations, abstained, confidence)."""
-        scored = self.score(question, question_terms, carried_terms, sources, source_scores, query_vector)
+               source_scores: list[float], query_vector: list[float] | None, file_texts: dict[str, str],
+               extra_sources: list[tuple[Source, int]] | None = None,
+               ) -> tuple[str, list[Citation], bool, float, list[Source]]:
+        """(answer text, citations, abstained, confidence, sources).
+
+        `extra_sources` are (chunk, n of the retrieved source it neighbours); those that end up
+        cited are appended to the returned sources and numbered after the retrieved ones.
+        """
+        extra_sources = [(src, parent) for src, parent in (extra_sources or [])
+                         if src.chunk_id not in {s.chunk_id for s in sources}]
+        scored = self.score(question, question_terms, carried_terms, sources, source_scores, query_vector, extra_sources)
         best = self.confidence(question, question_terms, scored)
         if not scored or best < self.abstain_threshold:
-            return abstention_message(question), [], True, best
+            return abstention_message(question), [], True, best, sources
         chosen: list[Scored] = [scored[0]]
         for cand in scored[1:]:
             if len(chosen) >= self.max_sentences or cand.score < 0.8 * best:
                 break
-            if any(_overlaps(cand.sentence, c.sentence) or _same_text(cand.sentence, c.sentence) for c in chosen):
+            if any(_overlaps(cand.sentence, c.sentence) or _near_duplicate(cand.sentence, c.sentence) for c in chosen):
                 continue
             chosen.append(cand)
+        pool = sources + [src for src, _ in extra_sources]
+        final = list(sources)
+        renumber: dict[int, int] = {}
         parts, citations = [], []
         for item in chosen:
-            source = sources[item.sentence.source_n - 1]
-            citation = make_citation(item.sentence.source_n, item.sentence, source, file_texts.get(source.file))
+            old_n = item.sentence.source_n
+            source = pool[old_n - 1]
+            if old_n not in renumber:
+                if old_n > len(sources):
+                    final.append(source)
+                    renumber[old_n] = len(final)
+                else:
+                    renumber[old_n] = old_n
+            citation = make_citation(renumber[old_n], item.sentence, source, file_texts.get(source.file))
             if citation is None:
                 continue
             citations.append(citation)
             parts.append(f"{item.sentence.text} [{citation.n}]")
         if not citations:
-            return abstention_message(question), [], True, best
-        return " ".join(parts), citations, False, best
+            return abstention_message(question), [], True, best, sources
+        return " ".join(parts), citations, False, best, final
 
 
 def _overlaps(a: Sentence, b: Sentence) -> bool:
     return a.file == b.file and a.start < b.end and b.start < a.end
 
 
-def _same_text(a: Sentence, b: Sentence) -> bool:
-    return a.text.strip() == b.text.strip()
+def _near_duplicate(a: Sentence, b: Sentence) -> bool:
+    """The same sentence twice (a headline repeated in the body, an overlap), give or take a word."""
+    ta, tb = set(tokenize(a.text)), set(tokenize(b.text))
+    if not ta or not tb:
+        return a.text.strip() == b.text.strip()
+    return len(ta & tb) / len(ta | tb) >= 0.7
 
 
 # --- LLM prompts and citation parsing --------------------------------------------------------------
@@ -301,12 +338,19 @@ def usage_of(messages: list[dict[str, str]], completion: str, count: Callable[[s
     return {"prompt_tokens": prompt, "completion_tokens": count(completion)}
 
 
-def sources_from_hits(hits: list[Any]) -> list[Source]:
+def sources_from_chunks(chunks: list[Any], scores: list[float] | None = None) -> list[Source]:
+    """Stored chunks as numbered-source candidates (score 0 unless given)."""
+    scores = scores or [0.0] * len(chunks)
     return [
         Source(
-            file=h.chunk.meta["file"], chunk_id=h.chunk.id, score=h.score, text=h.chunk.text,
-            start=int(h.chunk.meta["start"]), end=int(h.chunk.meta["end"]),
-            title=str(h.chunk.meta.get("title", "")), date=str(h.chunk.meta.get("date", "")),
+            file=c.meta["file"], chunk_id=c.id, score=score, text=c.text,
+            start=int(c.meta["start"]), end=int(c.meta["end"]),
+            title=str(c.meta.get("title", "")), date=str(c.meta.get("date", "")),
+            chunk_index=int(c.meta.get("chunk_index", 0)),
         )
-        for h in hits
+        for c, score in zip(chunks, scores)
     ]
+
+
+def sources_from_hits(hits: list[Any]) -> list[Source]:
+    return sources_from_chunks([h.chunk for h in hits], [h.score for h in hits])

@@ -74,22 +74,54 @@ def light_stem(word: str) -> str:
     return word
 
 
-_VOWEL_LETTERS = str.maketrans({"ا": None, "و": None, "ي": None})
-_G_SOUNDS = str.maketrans({"غ": "ج", "ق": "ج", "ك": "ج"})
+_VOWEL_LETTERS = str.maketrans({"ا": None, "و": None, "ي": None, "ع": None, "ء": None})
+# Sounds a transliteration cannot tell apart: g (غ ق ك ج), h (ح ه خ), and the emphatics.
+_SOUND_CLASSES = str.maketrans(
+    {"غ": "ج", "ق": "ج", "ك": "ج", "ح": "ه", "خ": "ه", "ص": "س", "ث": "س", "ط": "ت", "ض": "د", "ظ": "ز", "ذ": "ز"}
+)
+_LATIN_DIGRAPHS = (("sh", "ش"), ("kh", "خ"), ("gh", "غ"), ("th", "ث"), ("ch", "ش"), ("dh", "ذ"), ("ph", "ف"))
+_LATIN_LETTERS = {
+    "b": "ب", "c": "ك", "d": "د", "f": "ف", "g": "ج", "h": "ه", "j": "ج", "k": "ك", "l": "ل", "m": "م", "n": "ن",
+    "p": "ب", "q": "ق", "r": "ر", "s": "س", "t": "ت", "v": "ف", "x": "كس", "z": "ز",
+}
+
+
+def _skeleton_key(first: str, body: str) -> str | None:
+    key = (first + body).translate(_SOUND_CLASSES)
+    key = re.sub(r"(.)\1+", r"\1", key)
+    return "~" + key if len(key) >= 2 else None
 
 
 @lru_cache(maxsize=200_000)
 def variant_key(stem: str) -> str | None:
-    """One key for the transliterations of a name: long vowels dropped, g-sounds folded.
+    """One key for the transliterations of a name: long vowels dropped, look-alike sounds folded.
 
-    Only for stems of 4+ letters: short words collide too easily to be worth it.
+    Arabic stems of 4+ letters (شويغو and شويجو → ~شج), and Latin words of 4+ letters spelled as
+    Arabic consonants (Lukashenko → ~لجشنج, as لوكاشينكو), so English names meet Arabic text.
+    Short words collide too easily to be worth it.
     """
-    if len(stem) < 4 or not _ARABIC_LETTER.match(stem):
+    if len(stem) < 4:
         return None
-    body = stem[1:].translate(_VOWEL_LETTERS)
-    key = (stem[0] + body).translate(_G_SOUNDS)
-    key = re.sub(r"(.)\1+", r"\1", key)
-    return "~" + key if len(key) >= 2 else None
+    if _ARABIC_LETTER.match(stem):
+        first = "ا" if stem[0] in "عء" else stem[0]
+        return _skeleton_key(first, stem[1:].translate(_VOWEL_LETTERS))
+    if not stem.isascii() or not stem.isalpha():
+        return None
+    word = stem.lower()
+    if len(word) > 6 and word.endswith("ian"):
+        word = word[:-3]  # Belarusian → Belarus, as البيلاروسي → بيلاروس
+    first = ""
+    if word[0] in "aeiou":
+        first, word = "ا", word[1:]
+    elif word[0] == "y":
+        first, word = "ي", word[1:]
+    for latin, arabic in _LATIN_DIGRAPHS:
+        word = word.replace(latin, arabic)
+    word = re.sub(r"c(?=[eiy])", "س", word)
+    body = "".join(_LATIN_LETTERS.get(ch, ch) for ch in word if ch not in "aeiouyw")
+    if not first:
+        first, body = body[:1], body[1:]
+    return _skeleton_key(first, body) if first else None
 
 
 def lexical_terms(text: str) -> list[str]:

@@ -19,12 +19,12 @@ from typing import Any, Iterator
 
 from rag.answer import (
     ExtractiveAnswerer, abstention_message, build_condense_messages, build_messages, cite_llm_answer,
-    looks_like_abstention, sources_from_hits, usage_of,
+    looks_like_abstention, sources_from_chunks, sources_from_hits, usage_of,
 )
 from rag.arabic import is_mostly_arabic, lexical_terms, tokenize
 from rag.errors import BadQuestionError, LLMError
 from rag.results import Answer, Citation, Source
-from rag.retrieve import HybridRetriever, Mode
+from rag.retrieve import HybridRetriever, Mode, Retrieval
 from rag.settings import Settings
 
 __all__ = ["Answer", "Assistant", "Citation", "Source"]
@@ -92,6 +92,7 @@ class Assistant:
             embed_passages=embedder.get_text_embedding_batch,
             abstain_threshold=settings.abstain_threshold,
             rerank=settings.rerank_sentences,
+            max_sentences=settings.answer_sentences,
             known=lambda term: self.retriever.lexical_index.knows(term),
         )
         self._count_tokens = tiktoken_counter(settings.token_encoding)
@@ -132,6 +133,22 @@ class Assistant:
         assert answer is not None
         return answer
 
+    def search(self, question: str, history: list[dict[str, Any]] | None = None, *, k: int | None = None,
+               modes: tuple[Mode, ...] = ("hybrid",)) -> dict[str, Retrieval]:
+        """The chunks each retrieval mode ranks for this question, follow-ups resolved as `ask` does; no answer.
+
+        For evaluation and inspection: `k` chunks per mode (default `top_k`). In LLM mode a
+        follow-up is rewritten by the LLM once per call, as `ask` does.
+        """
+        text = clean_question(question, self.settings.max_question_chars)
+        turns = [{"role": t.get("role", ""), "content": _text_of(t.get("content"))} for t in (history or [])]
+        search_query, carried = self._standalone(text, turns, [])
+        lexical_query = search_query  # a follow-up's search_query already holds the carried turn: not twice
+        return {
+            mode: self.retriever.retrieve(search_query, k or self.settings.top_k, mode=mode, lexical_query=lexical_query)
+            for mode in modes
+        }
+
     def stream(self, question: str, history: list[dict[str, Any]] | None = None, *,
                mode: Mode = "hybrid") -> Iterator[str | Answer]:
         """Yields text deltas as the answer is written, then the final `Answer`."""
@@ -141,7 +158,7 @@ class Assistant:
         warnings: list[str] = []
         search_query, carried = self._standalone(text, turns, warnings)
         t = time.perf_counter()
-        lexical_query = f"{search_query} {carried}".strip()
+        lexical_query = search_query  # a follow-up's search_query already holds the carried turn: not twice
         retrieval = self.retriever.retrieve(search_query, self.settings.top_k, mode=mode, lexical_query=lexical_query)
         timings = {"retrieve": _ms(t), **{f"retrieve_{k}": v for k, v in retrieval.timings_ms.items()}}
         sources = sources_from_hits(retrieval.hits)
@@ -188,15 +205,22 @@ class Assistant:
                           search_query=search_query)
         q_terms = lexical_terms(question)
         c_terms = [t for t in lexical_terms(carried) if t not in q_terms]
-        text, citations, abstained, confidence = self.extractive.answer(
-            question, q_terms, c_terms, sources, [h.score for h in retrieval.hits], retrieval.query_vector, file_texts
+        extra_sources = [
+            (neighbor, n)
+            for n, s in enumerate(sources[:2], start=1)
+            for neighbor in sources_from_chunks(self.store.neighbors(s.file, s.chunk_index))
+        ]
+        text, citations, abstained, confidence, sources = self.extractive.answer(
+            question, q_terms, c_terms, sources, [h.score for h in retrieval.hits], retrieval.query_vector, file_texts,
+            extra_sources,
         )
         return Answer(text, abstained, "extractive", citations, sources, question=question,
                       search_query=search_query, confidence=round(confidence, 4))
 
     def _llm_answer(self, question: str, search_query: str, sources: list[Source],
                     file_texts: dict[str, str]) -> Iterator[str]:
-        messages = build_messages(question, sources)
+        # The answer request carries no history: a follow-up must be asked in its standalone form.
+        messages = build_messages(search_query or question, sources)
         pieces: list[str] = []
         for delta in self.llm.stream(messages):
             pieces.append(delta)

@@ -3,6 +3,8 @@
     rawi ingest [PATH ...] [--store DIR] [--keep-missing]
     rawi ask "QUESTION" [--store DIR] [--json]
     rawi serve [--store DIR] [--host H] [--port P]
+    rawi eval (--questions FILE.jsonl [--store DIR] | --squad FILE.json [--cache DIR]) [--json] [--report DIR]
+              [--retrievers bm25,dense,hybrid] [--limit N] [--retrieval-only] [--quiet]
 
 Errors a user can cause (`RawiError`) become one line on stderr and exit status 2; an ingest
 in which some file failed exits 1 after ingesting every other file.
@@ -39,6 +41,22 @@ def _parser() -> argparse.ArgumentParser:
     serve = with_store(sub.add_parser("serve", help="serve the chat in a browser"))
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 7860)")
+
+    ev = with_store(sub.add_parser("eval", help="measure retrieval, citations, answers and abstention on a question set"))
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--questions", type=Path, metavar="FILE.jsonl", help="rawi question file (JSON lines), asked of --store")
+    source.add_argument("--squad", type=Path, metavar="FILE.json",
+                        help="SQuAD v1.1/v2.0 file: its contexts become the corpus of a cached store")
+    ev.add_argument("--cache", type=Path, metavar="DIR",
+                    help="with --squad: where cached stores live (default <store>/eval-cache, i.e. .rawi/eval-cache)")
+    ev.add_argument("--retrievers", default="hybrid", metavar="LIST",
+                    help="retrievers compared side by side, comma-separated from bm25,dense,hybrid (default hybrid)")
+    ev.add_argument("--limit", type=int, metavar="N", help="only the first N questions (conversations) of the file")
+    ev.add_argument("--retrieval-only", action="store_true", help="score retrieval only; ask for no answers")
+    ev.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    ev.add_argument("--report", type=Path, metavar="DIR",
+                    help="write report.md, metrics.json, results.jsonl and PNG plots into DIR")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -54,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `rawi ask ... | head`: the reader left, nothing is wrong
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -88,11 +111,40 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import launch
 
     assistant = Assistant.open(settings.store, settings=settings)
-    launch(assistant, host=args.host or settings.host, port=args.port or settings.port)
+    host = args.host or settings.host
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.auth.get_secret_value():
+        print(f"rawi: note: serving on {host} without a login; set RAWI_AUTH=user:password to require one.",
+              file=sys.stderr)
+    launch(assistant, host=host, port=args.port or settings.port)
     return 0
 
 
-_COMMANDS = {"ingest": _ingest, "ask": _ask, "serve": _serve}
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.report import format_table, write_report
+    from eval.runner import evaluate_question_file, evaluate_squad_file, parse_retrievers
+
+    options = dict(retrievers=parse_retrievers(args.retrievers), answer=not args.retrieval_only, limit=args.limit,
+                   progress=False if args.quiet else None)
+    if args.squad is not None:
+        evaluation = evaluate_squad_file(args.squad, settings, cache_root=args.cache, **options)
+    else:
+        evaluation = evaluate_question_file(args.questions, settings, **options)
+    failed = (evaluation.metrics["meta"].get("corpus") or {}).get("failed") or []
+    if failed:
+        print(f"rawi: {len(failed)} document(s) could not be ingested, e.g. {failed[0]['file']}: {failed[0]['reason']}",
+              file=sys.stderr)
+    if args.report is not None:
+        write_report(args.report, evaluation.metrics, evaluation.rows)
+    if args.json:
+        print(json.dumps(evaluation.metrics, ensure_ascii=False, indent=2))
+    else:
+        print(format_table(evaluation.metrics))
+        if args.report is not None:
+            print(f"report written to {args.report}")
+    return 0
+
+
+_COMMANDS = {"ingest": _ingest, "ask": _ask, "serve": _serve, "eval": _eval}
 
 if __name__ == "__main__":
     sys.exit(main())

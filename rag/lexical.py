@@ -19,7 +19,7 @@ from typing import Any
 from rag.arabic import lexical_terms, variant_key
 from rag.store import ChunkStore
 
-_FORMAT = 2  # bump when lexical_terms changes
+_FORMAT = 3  # bump when lexical_terms changes
 
 
 class LexicalIndex:

@@ -22,6 +22,7 @@ class Source:
     end: int
     title: str = ""
     date: str = ""
+    chunk_index: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "chunk_id": self.chunk_id, "score": round(self.score, 6), "text": self.text,

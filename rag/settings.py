@@ -105,11 +105,22 @@ class Settings(BaseSettings):
         6, ge=0, le=20,
         description="Extractive answerer: how many candidate sentences are re-scored by embedding (0: lexical only, fastest).",
     )
+    answer_sentences: int = Field(
+        2, ge=1, le=6, description="Extractive answerer: most sentences quoted in one answer."
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
 
     # --- serving ------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `rawi serve` listens on.")
     port: int = Field(7860, description="Port `rawi serve` listens on.")
+    auth: SecretStr = Field(
+        SecretStr(""),
+        description="Login for the chat page and its API as `user:password`. Empty: no login (fine on 127.0.0.1; "
+        "set it before serving on a shared address). Never logged or shown.",
+    )
+    max_upload_mb: float = Field(
+        5.0, gt=0, description="Largest article the chat page accepts as an upload (saved in `<store>/uploads/`).",
+    )
 
     @property
     def llm_enabled(self) -> bool:

