@@ -14,6 +14,20 @@ from typing import Any, Sequence
 
 _DASH = "–"
 
+LEGEND = (
+    "- *hit@k, MRR@10, nDCG@10*: document level; the ranking is the retrieved chunks' files, de-duplicated, in order.",
+    "- *correct*: every answer group has a variant in the answer after Arabic normalisation (SQuAD: a gold answer "
+    "appears in the answer); an abstention is not correct.",
+    "- *EM / F1*: SQuAD exact match and token F1 of the whole answer text (markers removed, Arabic-normalised, "
+    "articles and punctuation dropped), max over gold answers; an extractive answer quotes whole sentences, so its "
+    "EM is near 0 by construction.",
+    "- *cit.valid*: share of citations whose quote equals the file's text at its offsets; *cit.prec*: share of "
+    "citations in a gold file.",
+    "- *abst.P / abst.R*: of the abstentions made, the share that were due / of the abstentions due, the share made; "
+    "*false abst.*: share of answerable questions abstained on.",
+    "- *n* is the number of questions (turns) in the row; retrieval figures average over those with a gold file.",
+)
+
 
 def _num(value: Any, digits: int = 3) -> str:
     if value is None:
@@ -122,6 +136,7 @@ def format_markdown(m: dict[str, Any]) -> str:
         lines.append("")
     for title, body in tables(m, markdown=True):
         lines += [f"## {title}", ""] + body + [""]
+    lines += ["## What the columns mean", "", *LEGEND, ""]
     lines += ["Plots: `hit_at_k.png` (hit@k per retriever), `latency.png` (answer latency by stage). "
               "Per-question results: `results.jsonl`; every figure: `metrics.json`.", ""]
     return "\n".join(lines)

@@ -31,6 +31,11 @@ from eval.questions_io import Case, EvalInputError, Turn
 RETRIEVERS = ("bm25", "dense", "hybrid")
 DEFAULT_RETRIEVER = "hybrid"
 DEPTH = 10  # documents scored per ranking (hit@10, MRR@10, nDCG@10)
+# Settings that change the figures, recorded with them (those the running version has).
+_RESULT_SETTINGS = (
+    "top_k", "candidates", "dense_weight", "lexical_weight", "rrf_k", "abstain_threshold", "rerank_sentences",
+    "answer_sentences", "chunk_tokens", "chunk_overlap_tokens", "token_encoding", "llm_temperature", "llm_max_tokens",
+)
 
 
 @dataclass
@@ -235,9 +240,7 @@ def evaluate(assistant: Any, cases: Sequence[Case], *, retrievers: Sequence[str]
         "embedder": assistant.embedder.model_name,
         "answer_retriever": DEFAULT_RETRIEVER if answer else None,
         "retrievers": list(retrievers),
-        "settings": {k: getattr(settings, k) for k in (
-            "top_k", "candidates", "dense_weight", "lexical_weight", "rrf_k", "abstain_threshold", "rerank_sentences",
-            "chunk_tokens", "chunk_overlap_tokens", "token_encoding")},
+        "settings": {k: getattr(settings, k) for k in _RESULT_SETTINGS if k in type(settings).model_fields},
         **(meta or {}),
     }
     info["questions_seconds"] = round(time.perf_counter() - began, 2)

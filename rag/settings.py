@@ -99,14 +99,14 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(512, ge=16, description="Most tokens the LLM may write per answer.")
     llm_temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
     abstain_threshold: float = Field(
-        0.3, description="Extractive answerer abstains when its best evidence scores below this (calibrated on eval/questions/dev.jsonl)."
+        0.31, description="Extractive answerer abstains when its best evidence scores below this (calibrated on eval/questions/dev.jsonl)."
     )
     rerank_sentences: int = Field(
         6, ge=0, le=20,
         description="Extractive answerer: how many candidate sentences are re-scored by embedding (0: lexical only, fastest).",
     )
     answer_sentences: int = Field(
-        2, ge=1, le=6, description="Extractive answerer: most sentences quoted in one answer."
+        3, ge=1, le=6, description="Extractive answerer: most sentences quoted in one answer (each cited)."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
 
