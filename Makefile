@@ -7,7 +7,7 @@ STORE ?= .rawi
 # (tests/test_ui_app.py), and a font with Arabic glyphs for their screenshots.
 APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
-.PHONY: run test install install-dev system-deps ingest serve eval bench clean
+.PHONY: run test install install-dev system-deps ingest serve eval clean
 
 run: install ingest serve
 

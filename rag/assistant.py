@@ -22,7 +22,7 @@ from rag.answer import (
     looks_like_abstention, sources_from_chunks, sources_from_hits, usage_of,
 )
 from rag.arabic import is_mostly_arabic, lexical_terms, tokenize
-from rag.errors import BadQuestionError, LLMError
+from rag.errors import BadQuestionError, EmptyStoreError, LLMError
 from rag.results import Answer, Citation, Source
 from rag.retrieve import HybridRetriever, Mode, Retrieval
 from rag.settings import Settings
@@ -154,6 +154,10 @@ class Assistant:
         """Yields text deltas as the answer is written, then the final `Answer`."""
         began = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
+        if self.store.count() == 0:
+            raise EmptyStoreError(
+                f"The store {self.store.label} holds no articles yet. Run: rawi ingest data/corpus --store {self.store.label}"
+            )
         turns = [{"role": t.get("role", ""), "content": _text_of(t.get("content"))} for t in (history or [])]
         warnings: list[str] = []
         search_query, carried = self._standalone(text, turns, warnings)

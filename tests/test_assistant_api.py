@@ -115,3 +115,15 @@ def test_opening_a_store_folder_without_a_collection_says_to_run_rawi_ingest(tmp
     build_chroma_client(settings, create=True)  # a Chroma database with nothing in it
     with pytest.raises(EmptyStoreError, match="rawi ingest"):
         Assistant.open(settings.store, settings=settings)
+
+
+def test_a_store_whose_collection_holds_no_chunks_says_to_ingest_instead_of_abstaining(tmp_path):
+    from rag.assistant import Assistant
+    from rag.components import build_embedder, open_store
+    from rag.settings import Settings
+
+    settings = Settings(store=tmp_path / "empty", embedder="hashing")
+    open_store(settings, build_embedder(settings), create=True)  # the collection exists, with nothing in it
+    bot = Assistant.open(settings.store, settings=settings)
+    with pytest.raises(EmptyStoreError, match="rawi ingest"):
+        bot.ask("من هو السفير الروسي لدى ليبيا؟")
