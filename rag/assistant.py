@@ -143,11 +143,8 @@ class Assistant:
         text = clean_question(question, self.settings.max_question_chars)
         turns = [{"role": t.get("role", ""), "content": _text_of(t.get("content"))} for t in (history or [])]
         search_query, carried = self._standalone(text, turns, [])
-        lexical_query = search_query  # a follow-up's search_query already holds the carried turn: not twice
-        return {
-            mode: self.retriever.retrieve(search_query, k or self.settings.top_k, mode=mode, lexical_query=lexical_query)
-            for mode in modes
-        }
+        # A follow-up's search_query already holds the carried turn; BM25 must not see it twice.
+        return {mode: self.retriever.retrieve(search_query, k or self.settings.top_k, mode=mode) for mode in modes}
 
     def stream(self, question: str, history: list[dict[str, Any]] | None = None, *,
                mode: Mode = "hybrid") -> Iterator[str | Answer]:
@@ -162,8 +159,7 @@ class Assistant:
         warnings: list[str] = []
         search_query, carried = self._standalone(text, turns, warnings)
         t = time.perf_counter()
-        lexical_query = search_query  # a follow-up's search_query already holds the carried turn: not twice
-        retrieval = self.retriever.retrieve(search_query, self.settings.top_k, mode=mode, lexical_query=lexical_query)
+        retrieval = self.retriever.retrieve(search_query, self.settings.top_k, mode=mode)
         timings = {"retrieve": _ms(t), **{f"retrieve_{k}": v for k, v in retrieval.timings_ms.items()}}
         sources = sources_from_hits(retrieval.hits)
         file_texts = self.store.file_texts([s.file for s in sources])

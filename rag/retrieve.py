@@ -57,8 +57,8 @@ class HybridRetriever:
             self._lexical = lexical.load_or_build(self.store, self.lexical_dir)
         return self._lexical
 
-    def retrieve(self, query: str, k: int, *, mode: Mode = "hybrid", lexical_query: str | None = None) -> Retrieval:
-        """Top-k chunks for `query`; `lexical_query` (default: the query) is what BM25 sees."""
+    def retrieve(self, query: str, k: int, *, mode: Mode = "hybrid") -> Retrieval:
+        """Top-k chunks for `query` (both sides see the same text)."""
         timings: dict[str, float] = {}
         dense: list[tuple[str, float]] = []
         vector = None
@@ -73,7 +73,7 @@ class HybridRetriever:
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
             index = self.lexical_index
-            sparse = index.search(lexical_terms(lexical_query or query), self.candidates)
+            sparse = index.search(lexical_terms(query), self.candidates)
             timings["lexical"] = _ms(t)
         t = time.perf_counter()
         fused = self.fuse(dense, sparse, mode)[:k]
