@@ -34,7 +34,8 @@ REWRITTEN = "من رافق المشير حفتر في زيارته المفاج�
 
 def llm_settings(base, server: ScriptedOpenAIServer, **overrides):
     # rerank_sentences=0 only makes the extractive fallback cheaper (no sentence embedding); the LLM path ignores it.
-    update = {"llm_base_url": server.base_url, "llm_model": "test-model", "llm_timeout_s": 1.0, "llm_max_retries": 1,
+    # A generous timeout: only the timeout test (which sets its own) may time out on a loaded machine.
+    update = {"llm_base_url": server.base_url, "llm_model": "test-model", "llm_timeout_s": 10.0, "llm_max_retries": 1,
               "rerank_sentences": 0}
     update.update(overrides)
     return base.model_copy(update=update)
