@@ -88,12 +88,12 @@ class Assistant:
             dense_weight=settings.dense_weight, lexical_weight=settings.lexical_weight, rrf_k=settings.rrf_k,
         )
         self.extractive = ExtractiveAnswerer(
-            idf=lambda term: self.retriever.lexical_index.idf(term),
+            idf=lambda term: self.retriever.last_lexical_index.idf(term),
             embed_passages=embedder.get_text_embedding_batch,
             abstain_threshold=settings.abstain_threshold,
             rerank=settings.rerank_sentences,
             max_sentences=settings.answer_sentences,
-            known=lambda term: self.retriever.lexical_index.knows(term),
+            known=lambda term: self.retriever.last_lexical_index.knows(term),
         )
         self._count_tokens = tiktoken_counter(settings.token_encoding)
 

@@ -51,6 +51,15 @@ class HybridRetriever:
         self._lexical: lexical.LexicalIndex | None = None
 
     @property
+    def last_lexical_index(self) -> lexical.LexicalIndex:
+        """The index the last retrieval used, without asking the store whether it moved on.
+
+        For per-term look-ups (IDF) while answering the question just retrieved: checking the
+        generation costs a Chroma round trip, once per question is enough.
+        """
+        return self._lexical if self._lexical is not None else self.lexical_index
+
+    @property
     def lexical_index(self) -> lexical.LexicalIndex:
         generation = self.store.generation
         if self._lexical is None or self._lexical.generation != generation:
