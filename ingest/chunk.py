@@ -43,7 +43,6 @@ def tiktoken_counter(encoding: str) -> TokenCounter:
 def sentences(text: str, block: Block) -> list[Span]:
     """Sentence spans inside a block, trimmed of surrounding blanks."""
     spans: list[Span] = []
-    pos = block.start
     segment = text[block.start : block.end]
     for match in _SENTENCE.finditer(segment):
         if match.end() == match.start():
@@ -54,8 +53,6 @@ def sentences(text: str, block: Block) -> list[Span]:
         trail = len(raw) - len(raw.rstrip())
         if s + lead < e - trail:
             spans.append(Span(s + lead, e - trail))
-        pos = e
-    del pos
     return spans
 
 
