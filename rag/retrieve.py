@@ -76,7 +76,7 @@ class HybridRetriever:
             vector = self.embedder.get_query_embedding(query)
             timings["embed"] = _ms(t)
             t = time.perf_counter()
-            dense = self.store.dense_search(vector, min(self.candidates, max(1, self.store.count())))
+            dense = self.store.dense_search(vector, self.candidates)  # Chroma returns fewer when it holds fewer
             timings["dense"] = _ms(t)
         sparse: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
