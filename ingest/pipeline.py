@@ -4,21 +4,31 @@ For each file: read and decode (`ingest.load`), find the article (`ingest.clean`
 (`ingest.chunk`), then reconcile with what Chroma already holds for that file: chunks whose
 stable id (file + text + occurrence) already exists are kept without re-embedding (only their
 offsets are refreshed), new ones are embedded and added, vanished ones deleted. The file record
-is written last, so a run killed half-way is finished by the next one. Unchanged files (same
-content hash under the same chunking settings) cost one dictionary lookup.
+is written last, so a run killed half-way is finished by the next one: the store stays marked
+as being written until a run ends, and a run that finds the mark first drops chunks no record
+owns and re-does files whose chunks disagree with their record. One ingest writes to a store at
+a time (`rag.locking`). Unchanged files (same content hash under the same chunking settings)
+cost one dictionary lookup.
+
+Test hook, for the crash tests only: with `RAWI_TEST_INGEST_PAUSE_S` set, an ingest prints
+`rawi-test-pause: <point> <file>` to stderr and sleeps that long after each file's chunks are
+written (before its record) and after the last record (before the generation moves).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
 from ingest.chunk import chunk_blocks, tiktoken_counter
 from ingest.clean import clean
 from ingest.load import SUPPORTED_SUFFIXES, UnreadableFile, read_document
+from rag.locking import ingest_lock
 from rag.settings import Settings
 from rag.store import ChunkStore, FileRecord
 
@@ -107,7 +117,23 @@ def ingest(
     prune_missing: bool | None = None,
     progress: bool | None = None,
 ) -> IngestReport:
-    """Bring the store in line with these files and folders; never raises for a bad file."""
+    """Bring the store in line with these files and folders; never raises for a bad file.
+
+    Waits for (or after `ingest_lock_wait_s` refuses with `StoreError`) another ingest into the same store.
+    """
+    with ingest_lock(settings.store, store.label, settings.ingest_lock_wait_s):
+        return _ingest(paths, store, embedder, settings, prune_missing=prune_missing, progress=progress)
+
+
+def _ingest(
+    paths: Iterable[Path],
+    store: ChunkStore,
+    embedder: Any,
+    settings: Settings,
+    *,
+    prune_missing: bool | None = None,
+    progress: bool | None = None,
+) -> IngestReport:
     from tqdm import tqdm
 
     began = time.perf_counter()
@@ -115,6 +141,8 @@ def ingest(
     prune = settings.prune_missing if prune_missing is None else prune_missing
     candidates, roots = collect(paths, report)
     records = store.file_records()
+    if store.interrupted:  # an earlier ingest died half-way
+        report.chunks_deleted += _repair(store, records, {c.key for c in candidates})
     count = tiktoken_counter(settings.token_encoding)
     signature = chunking_signature(settings)
     max_bytes = int(settings.max_file_mb * 1_000_000)
@@ -141,6 +169,7 @@ def ingest(
         title = doc.html_title or article.title
         date = doc.html_date or article.date
         written, deleted = _reconcile(store, embedder, cand.key, doc.text, spans, title, date, content_hash)
+        _test_pause("chunks-written", cand.key)
         store.put_file_record(FileRecord(cand.key, content_hash, cand.root, title, date, len(spans)), doc.text)
         report.chunks_written += written
         report.chunks_deleted += deleted
@@ -160,9 +189,31 @@ def ingest(
                 report.removed.append(key)
                 changed = True
     if changed:
-        store.bump_generation()
+        _test_pause("records-written", "")
+    store.end_writes()  # also when an earlier run died after its last write
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _repair(store: ChunkStore, records: dict[str, FileRecord], candidates: set[str]) -> int:
+    """After a run died half-way: drop chunks no record owns (unless this run ingests their file),
+    and forget the record of any file whose chunks disagree with it, so this run re-does it."""
+    deleted = 0
+    hashes = store.chunk_hashes_by_file()
+    for file in hashes.keys() - records.keys() - candidates:
+        deleted += store.delete_file(file)
+    for file, record in records.items():
+        if hashes.get(file, set()) != {record.content_hash}:
+            records[file] = replace(record, content_hash="")
+    return deleted
+
+
+def _test_pause(point: str, file: str) -> None:
+    """The crash tests' hook (see the module docstring); nothing unless RAWI_TEST_INGEST_PAUSE_S is set."""
+    pause = os.environ.get("RAWI_TEST_INGEST_PAUSE_S")
+    if pause:
+        print(f"rawi-test-pause: {point} {file}", file=sys.stderr, flush=True)
+        time.sleep(float(pause))
 
 
 def _reconcile(

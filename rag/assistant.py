@@ -141,6 +141,7 @@ class Assistant:
         follow-up is rewritten by the LLM once per call, as `ask` does.
         """
         text = clean_question(question, self.settings.max_question_chars)
+        self.store.refresh()
         turns = [{"role": t.get("role", ""), "content": _text_of(t.get("content"))} for t in (history or [])]
         search_query, carried = self._standalone(text, turns, [])
         # A follow-up's search_query already holds the carried turn; BM25 must not see it twice.
@@ -151,6 +152,7 @@ class Assistant:
         """Yields text deltas as the answer is written, then the final `Answer`."""
         began = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
+        self.store.refresh()  # another process may have ingested (embedded Chroma: one stat when it did not)
         if self.store.count() == 0:
             raise EmptyStoreError(
                 f"The store {self.store.label} holds no articles yet. Run: rawi ingest data/corpus --store {self.store.label}"

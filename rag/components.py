@@ -7,6 +7,10 @@ calling OpenAI. Everything else in rawi receives these objects as arguments.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, StoreError
@@ -53,15 +57,17 @@ def build_chroma_client(settings: Settings, *, create: bool) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
+        where = f"{'https' if settings.chroma_ssl else 'http'}://{settings.chroma_host}:{settings.chroma_port}"
         try:
-            return chromadb.HttpClient(
+            client = chromadb.HttpClient(
                 host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl,
-                settings=chroma_settings,
+                headers=settings.chroma_headers, settings=chroma_settings,
             )
+            client.heartbeat()
+            client.list_collections(limit=1)  # the heartbeat needs no credentials; this does
+            return client
         except Exception as err:
-            raise StoreError(
-                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({type(err).__name__})."
-            ) from None
+            raise StoreError(f"Cannot use the Chroma server at {where}: {_server_reason(err)}") from None
     path = settings.chroma_path
     if not create and not path.exists():
         from rag.errors import EmptyStoreError
@@ -78,13 +84,76 @@ def build_chroma_client(settings: Settings, *, create: bool) -> Any:
         raise StoreError(f"Cannot open the store folder {settings.store}: {err.strerror or err}.") from None
 
 
+def _server_reason(err: Exception) -> str:
+    text = str(err)
+    status = getattr(getattr(err, "response", None), "status_code", None)
+    if status in (401, 403) or "401" in text or "403" in text or "nauthori" in text or "orbidden" in text:
+        return "it refused the credentials. Set RAWI_CHROMA_TOKEN (and RAWI_CHROMA_AUTH_HEADER) to what it expects."
+    if "onnect" in text or "refused" in text or "timed out" in text.lower():
+        return "nothing answers there. Start it (e.g. `chroma run --path DIR --port PORT`) or check RAWI_CHROMA_HOST/PORT."
+    return f"{type(err).__name__}: {text[:200]}"
+
+
+class EmbeddedWatch:
+    """Tells when another process wrote to an embedded Chroma, and opens a fresh client then.
+
+    A PersistentClient keeps serving the vectors it loaded; rows another process added appear
+    only in a new client. Whether the database changed is one stat of `chroma.sqlite3` (and its
+    write-ahead log). A client this watch opened and later replaced is stopped a minute after,
+    when no request still uses it; the first client may be shared in the process and is left alone.
+    """
+
+    RETIRE_AFTER_S = 60.0
+
+    def __init__(self, path: Path, chroma_settings: Any) -> None:
+        self.path = Path(path)
+        self.chroma_settings = chroma_settings
+        self._stamp = self._now()
+        self._lock = threading.Lock()
+        self._retired: list[tuple[float, Any]] = []
+        self._own: Any = None  # the System of the client this watch opened last
+
+    def _now(self) -> tuple:
+        stamp = []
+        for name in ("chroma.sqlite3", "chroma.sqlite3-wal"):
+            try:
+                st = os.stat(self.path / name)
+                stamp.append((st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                stamp.append(None)
+        return tuple(stamp)
+
+    def changed(self) -> bool:
+        return self._now() != self._stamp
+
+    def reopen(self) -> Any:
+        import chromadb
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        with self._lock:
+            self._stamp = self._now()  # before reading: a write during the reopen shows up next time
+            old = SharedSystemClient._identifier_to_system.pop(self.chroma_settings.persist_directory, None)
+            now = time.monotonic()
+            for _, system in [r for r in self._retired if now - r[0] > self.RETIRE_AFTER_S]:
+                system.stop()
+            self._retired = [r for r in self._retired if now - r[0] <= self.RETIRE_AFTER_S]
+            if old is not None and old is self._own:
+                self._retired.append((now, old))
+            client = chromadb.PersistentClient(path=str(self.path), settings=self.chroma_settings)
+            self._own = client._system
+            return client
+
+
 def open_store(settings: Settings, embedder: Any, *, create: bool) -> Any:
     """The ChunkStore for these settings, bound to `embedder` (refuses a store filled by another)."""
     from rag.store import ChunkStore
 
     client = build_chroma_client(settings, create=create)
-    label = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.store)
-    return ChunkStore.open(client, settings.collection, embedder.model_name, create=create, label=label)
+    if settings.chroma_host:
+        label, watch = f"{settings.chroma_host}:{settings.chroma_port}", None
+    else:
+        label, watch = str(settings.store), EmbeddedWatch(settings.chroma_path, client.get_settings())
+    return ChunkStore.open(client, settings.collection, embedder.model_name, create=create, label=label, watch=watch)
 
 
 def build_llm(settings: Settings) -> Any | None:

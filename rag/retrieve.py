@@ -62,7 +62,8 @@ class HybridRetriever:
     @property
     def lexical_index(self) -> lexical.LexicalIndex:
         generation = self.store.generation
-        if self._lexical is None or self._lexical.generation != generation:
+        if (self._lexical is None or self._lexical.generation != generation
+                or self._lexical.source != self.store.identity):
             self._lexical = lexical.load_or_build(self.store, self.lexical_dir)
         return self._lexical
 

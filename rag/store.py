@@ -4,8 +4,12 @@ Chroma is the one source of truth. `<name>` holds chunks (text, vector, metadata
 end, title, date, content_hash); `<name>_files` holds one record per article with its full
 citable text, so any app instance (also against a Chroma server) can verify and show citations
 without the original file. The chunk collection's metadata names the embedder that filled it
-and a `generation` that every write bumps, which derived indexes use to know they are stale.
-This module neither embeds nor chunks; it stores and fetches.
+and a `generation` that moves when a writer starts and when it ends, which derived indexes use
+to know they are stale; `writing` is 1 while a writer is between the two, so the next writer
+can tell that one died half-way and finish its work. An embedded Chroma client caches vectors
+per client: `refresh()` reopens it when another process changed the database (the `watch` the
+composition root passes in says so). This module neither embeds, chunks nor locks; it stores
+and fetches.
 """
 
 from __future__ import annotations
@@ -42,15 +46,18 @@ class StoredChunk:
 class ChunkStore:
     """Chunks and file records of one rawi collection in a Chroma client."""
 
-    def __init__(self, chunks: Any, files: Any, label: str, client: Any = None) -> None:
+    def __init__(self, chunks: Any, files: Any, label: str, client: Any = None, watch: Any = None) -> None:
         self.chunks = chunks
         self.files = files
         self.label = label  # where the store is, for messages
         self.client = client  # to re-read the collection's metadata, which another client may have changed
+        self.watch = watch  # embedded Chroma: .changed() and .reopen() -> a fresh client (see rag.components)
+        self._writing = False  # this object marked the collection as being written
 
     # --- opening ------------------------------------------------------------------------------
     @classmethod
-    def open(cls, client: Any, name: str, embedder_name: str, *, create: bool, label: str) -> "ChunkStore":
+    def open(cls, client: Any, name: str, embedder_name: str, *, create: bool, label: str,
+             watch: Any = None) -> "ChunkStore":
         """Open (or with `create`, make) the collection, refusing one filled by another embedder."""
         if create:
             chunks = client.get_or_create_collection(
@@ -75,7 +82,21 @@ class ChunkStore:
                 "filled this store, or ingest into a new store with --store NEW_FOLDER."
             )
         files = client.get_or_create_collection(f"{name}_files", embedding_function=None)
-        return cls(chunks, files, label, client)
+        return cls(chunks, files, label, client, watch)
+
+    def refresh(self) -> bool:
+        """Reopen the client if another process wrote to the database since; True when it did.
+
+        An embedded Chroma client sees other processes' rows in `get` and `count` but searches
+        the vectors it loaded; a new client sees them all. Cheap when nothing changed (one stat).
+        """
+        if self.watch is None or not self.watch.changed():
+            return False
+        client = self.watch.reopen()
+        chunks = client.get_collection(self.chunks.name, embedding_function=None)
+        files = client.get_collection(self.files.name, embedding_function=None)
+        self.client, self.chunks, self.files = client, chunks, files
+        return True
 
     # --- collection state -----------------------------------------------------------------------
     @property
@@ -94,11 +115,42 @@ class ChunkStore:
         return int(self.meta.get("generation", 0))
 
     @property
+    def identity(self) -> str:
+        """The chunk collection's id: differs for a collection deleted and made again under the same name."""
+        return str(self.chunks.id)
+
+    @property
     def embedder_name(self) -> str:
         return str(self.meta.get("embedder", ""))
 
+    @property
+    def interrupted(self) -> bool:
+        """A writer marked the collection as being written and has not finished (or died)."""
+        return bool(self.meta.get("writing")) and not self._writing
+
+    def _start_writing(self) -> None:
+        # Before the first write: readers that cached anything now see a new generation.
+        if not self._writing:
+            self._set_meta(writing=1)
+            self._writing = True
+
+    def end_writes(self) -> bool:
+        """After a writer's last write: a new generation, and no longer marked as being written.
+
+        Also when an earlier writer died half-way (its generation never moved on). True when it bumped.
+        """
+        if not self._writing and not self.meta.get("writing"):
+            return False
+        self._set_meta(writing=0)
+        self._writing = False
+        return True
+
     def bump_generation(self) -> None:
+        self._set_meta()
+
+    def _set_meta(self, **changes: Any) -> None:
         meta = self.meta
+        meta.update(changes)
         meta["generation"] = int(meta.get("generation", 0)) + 1
         self.chunks.modify(metadata=meta)
 
@@ -133,6 +185,7 @@ class ChunkStore:
         return dict(zip(got["ids"], got["documents"]))
 
     def put_file_record(self, record: FileRecord, text: str) -> None:
+        self._start_writing()
         meta = {
             "content_hash": record.content_hash, "root": record.root, "title": record.title,
             "date": record.date, "chunks": record.chunks,
@@ -141,6 +194,7 @@ class ChunkStore:
 
     def delete_file(self, file: str) -> int:
         """Remove a file's record and every chunk of it; returns how many chunks went."""
+        self._start_writing()
         ids = self.chunk_ids_of(file)
         if ids:
             for i in range(0, len(ids), _WRITE_BATCH):
@@ -149,19 +203,34 @@ class ChunkStore:
         return len(ids)
 
     # --- chunks ---------------------------------------------------------------------------------
+    def chunk_hashes_by_file(self, batch: int = 5000) -> dict[str, set[str]]:
+        """For every file with chunks, the content hashes its chunks carry (a full metadata scan: for repairs)."""
+        found: dict[str, set[str]] = {}
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["metadatas"], limit=batch, offset=offset)
+            if not got["ids"]:
+                return found
+            for meta in got["metadatas"]:
+                found.setdefault(str(meta.get("file", "")), set()).add(str(meta.get("content_hash", "")))
+            offset += len(got["ids"])
+
     def chunk_ids_of(self, file: str) -> list[str]:
         return list(self.chunks.get(where={"file": file}, include=[])["ids"])
 
     def add_chunks(self, ids: list[str], texts: list[str], metas: list[dict], vectors: list[list[float]]) -> None:
+        self._start_writing()
         for i in range(0, len(ids), _WRITE_BATCH):
             s = slice(i, i + _WRITE_BATCH)
             self.chunks.upsert(ids=ids[s], documents=texts[s], metadatas=metas[s], embeddings=vectors[s])
 
     def update_chunk_metas(self, ids: list[str], metas: list[dict]) -> None:
+        self._start_writing()
         for i in range(0, len(ids), _WRITE_BATCH):
             self.chunks.update(ids=ids[i : i + _WRITE_BATCH], metadatas=metas[i : i + _WRITE_BATCH])
 
     def delete_chunks(self, ids: list[str]) -> None:
+        self._start_writing()
         for i in range(0, len(ids), _WRITE_BATCH):
             self.chunks.delete(ids=ids[i : i + _WRITE_BATCH])
 

@@ -154,8 +154,15 @@ def write_article(folder: Path, name: str, text: str) -> Path:
 GINGER = "مقال عن الزنجبيل\n\nتحدث التقرير عن زراعة الزنجبيل في الواحات الليبية وعن أسعاره في الأسواق المحلية.\n"
 
 
+def saved_lexical_indexes(store: Path) -> list[Path]:
+    """The meta.json of every lexical index saved in the store (one folder per collection and generation)."""
+    return sorted((store / "lexical").glob("*/meta.json"))
+
+
 def lexical_meta(store: Path) -> dict:
-    return json.loads((store / "lexical" / "meta.json").read_text(encoding="utf-8"))
+    saved = saved_lexical_indexes(store)
+    assert len(saved) == 1, f"expected one saved lexical index, found {saved}"
+    return json.loads(saved[0].read_text(encoding="utf-8"))
 
 
 def test_the_lexical_index_is_saved_in_the_store_at_the_collection_generation(private_store):
@@ -175,7 +182,7 @@ def test_a_second_assistant_loads_the_cached_lexical_index_instead_of_rebuilding
 
     settings = private_store.settings
     Assistant.open(settings.store, settings=settings).retriever.retrieve("حفتر", 5, mode="bm25")
-    assert (settings.store / "lexical" / "meta.json").is_file()
+    assert saved_lexical_indexes(settings.store)
 
     def no_rebuild(store):
         raise AssertionError("the lexical index was rebuilt although the cached one is current")
@@ -223,4 +230,4 @@ def test_a_deleted_lexical_folder_is_rebuilt_from_chroma(private_store):
     shutil.rmtree(settings.store / "lexical")
     again = files_of(Assistant.open(settings.store, settings=settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
     assert again == first and ART_003 in again
-    assert (settings.store / "lexical" / "meta.json").is_file()
+    assert saved_lexical_indexes(settings.store)
