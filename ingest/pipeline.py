@@ -12,7 +12,8 @@ cost one dictionary lookup.
 
 Test hook, for the crash tests only: with `RAWI_TEST_INGEST_PAUSE_S` set, an ingest prints
 `rawi-test-pause: <point> <file>` to stderr and sleeps that long after each file's chunks are
-written (before its record) and after the last record (before the generation moves).
+written (before its record) and after the last record (before the generation moves);
+`RAWI_TEST_INGEST_PAUSE_AT=chunks-written` (or `records-written`) limits it to one of the two.
 """
 
 from __future__ import annotations
@@ -211,7 +212,7 @@ def _repair(store: ChunkStore, records: dict[str, FileRecord], candidates: set[s
 def _test_pause(point: str, file: str) -> None:
     """The crash tests' hook (see the module docstring); nothing unless RAWI_TEST_INGEST_PAUSE_S is set."""
     pause = os.environ.get("RAWI_TEST_INGEST_PAUSE_S")
-    if pause:
+    if pause and os.environ.get("RAWI_TEST_INGEST_PAUSE_AT", point) == point:
         print(f"rawi-test-pause: {point} {file}", file=sys.stderr, flush=True)
         time.sleep(float(pause))
 

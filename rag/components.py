@@ -75,13 +75,21 @@ def build_chroma_client(settings: Settings, *, create: bool) -> Any:
         raise EmptyStoreError(
             f"There is no store at {settings.store}. Run: rawi ingest data/corpus --store {settings.store}"
         )
+    denied = StoreError(
+        f"Cannot write to the store folder {settings.store}: permission denied. The embedded Chroma database "
+        "needs write access even to answer: give this user write permission, or use another --store."
+    )
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except PermissionError:
-        raise StoreError(f"Cannot write to the store folder {settings.store}: permission denied.") from None
+        raise denied from None
     except OSError as err:
         raise StoreError(f"Cannot open the store folder {settings.store}: {err.strerror or err}.") from None
+    except Exception as err:  # chromadb's own errors, e.g. InternalError from its Rust core
+        if "readonly" in str(err) or "read-only" in str(err) or "ermission" in str(err):
+            raise denied from None
+        raise StoreError(f"Cannot open the Chroma database in {settings.store}: {err}") from None
 
 
 def _server_reason(err: Exception) -> str:

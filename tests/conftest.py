@@ -205,3 +205,43 @@ def answer_of(sample_assistant):
         return cache[question]
 
     return ask
+
+
+# --- processes, ports and bigger corpora: shared by the fault, reload and server tests ------------
+
+
+def rawi_command() -> list[str]:
+    """The installed `rawi` console script when there is one (make test installs it), else its entry point."""
+    import sys
+
+    script = Path(sys.executable).parent / "rawi"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "rag.cli"]
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def marker(i: int) -> str:
+    """A word found in generated article `i` and in no other (nor in the sample corpus)."""
+    return f"rawimarker{i:03d}"
+
+
+def write_articles(folder: Path, count: int, corpus_texts: dict[str, str], first: int = 0) -> list[Path]:
+    """`count` distinct Arabic articles made of sample-corpus paragraphs, each naming its `marker(i)`."""
+    paragraphs = [p.strip() for text in corpus_texts.values() for p in text.split("\n") if len(p.strip()) > 120]
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i in range(first, first + count):
+        body = [paragraphs[(i * 5 + k) % len(paragraphs)] for k in range(6)]
+        text = (f"تقرير رقم {i}: مقال مولد للاختبار\n\n"
+                + "\n\n".join(body) + f"\n\nوذكر المقال الكلمة {marker(i)} في فقرته الأخيرة عن الملف {i}.\n")
+        path = folder / f"article_{i:03d}.txt"
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
