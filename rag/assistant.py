@@ -141,7 +141,6 @@ class Assistant:
         follow-up is rewritten by the LLM once per call, as `ask` does.
         """
         text = clean_question(question, self.settings.max_question_chars)
-        self.store.refresh()
         turns = [{"role": t.get("role", ""), "content": _text_of(t.get("content"))} for t in (history or [])]
         search_query, carried = self._standalone(text, turns, [])
         # A follow-up's search_query already holds the carried turn; BM25 must not see it twice.

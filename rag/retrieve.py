@@ -4,7 +4,7 @@ Weights, `rrf_k`, candidate depth and top-k are settings. Plain fusion is not fr
 Arabic sets the dense side alone beats it), so the weights were chosen by measurement on two
 sets: XQuAD-ar (document MRR@10: dense 0.918, BM25 0.915, 0.5/0.5 fusion 0.941, 0.65/0.35 0.939)
 and eval/questions/dev.jsonl. The lexical index is refreshed here when the store's generation
-moves (another process ingested). This module ranks chunks; choosing sentences is `rag.answer`.
+moves (another process ingested), and the store's client when its database changed on disk. This module ranks chunks; choosing sentences is `rag.answer`.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class HybridRetriever:
 
     def retrieve(self, query: str, k: int, *, mode: Mode = "hybrid") -> Retrieval:
         """Top-k chunks for `query` (both sides see the same text)."""
+        self.store.refresh()  # another process may have written (embedded Chroma); one stat when it did not
         timings: dict[str, float] = {}
         dense: list[tuple[str, float]] = []
         vector = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from rag.errors import EmbedderMismatchError, EmptyStoreError
+from rag.errors import EmbedderMismatchError, EmptyStoreError, StoreError
 
 _WRITE_BATCH = 1000
 
@@ -43,10 +43,50 @@ class StoredChunk:
         return self.meta["file"]
 
 
+class _Guarded:
+    """A Chroma collection whose lost connections (a Chroma server gone) raise `StoreError`, not httpx's errors."""
+
+    def __init__(self, collection: Any, label: str) -> None:
+        self._collection = collection
+        self._label = label
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._collection, name)
+        if not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            import httpx
+
+            try:
+                return value(*args, **kwargs)
+            except httpx.TransportError as err:
+                raise StoreError(
+                    f"Lost the connection to the Chroma server at {self._label} ({type(err).__name__}: {err}). "
+                    "Check that it is running and reachable, then try again."
+                ) from None
+
+        return call
+
+
+def _guard(collection: Any, label: str, client: Any) -> Any:
+    # An embedded client has no connection to lose; an HttpClient's calls go over the network.
+    return collection if _is_embedded(client) else _Guarded(collection, label)
+
+
+def _is_embedded(client: Any) -> bool:
+    try:
+        return bool(client.get_settings().is_persistent)
+    except Exception:
+        return False
+
+
 class ChunkStore:
     """Chunks and file records of one rawi collection in a Chroma client."""
 
     def __init__(self, chunks: Any, files: Any, label: str, client: Any = None, watch: Any = None) -> None:
+        if client is not None:
+            chunks, files = _guard(chunks, label, client), _guard(files, label, client)
         self.chunks = chunks
         self.files = files
         self.label = label  # where the store is, for messages
@@ -95,7 +135,7 @@ class ChunkStore:
         client = self.watch.reopen()
         chunks = client.get_collection(self.chunks.name, embedding_function=None)
         files = client.get_collection(self.files.name, embedding_function=None)
-        self.client, self.chunks, self.files = client, chunks, files
+        self.client, self.chunks, self.files = client, chunks, files  # embedded: no network to guard
         return True
 
     # --- collection state -----------------------------------------------------------------------
@@ -105,7 +145,8 @@ class ChunkStore:
         # by another client or process (a new `generation`) is seen by a running app.
         if self.client is not None:
             try:
-                self.chunks = self.client.get_collection(self.chunks.name, embedding_function=None)
+                chunks = self.client.get_collection(self.chunks.name, embedding_function=None)
+                self.chunks = _guard(chunks, self.label, self.client)
             except Exception:  # gone or unreachable: the next query reports it; keep what we had
                 pass
         return dict(self.chunks.metadata or {})

@@ -1,0 +1,287 @@
+"""Beyond one process: apps see ingests they did not run, and several app instances share one Chroma server.
+
+Real parts only: `rawi ingest` and `rawi serve` in subprocesses, a real `chroma run` server on
+127.0.0.1 (and, for tokens, a real token-checking proxy in front of it, as deployments do), real
+Assistants in this process. The `hashing` embedder keeps it fast.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rag.errors import StoreError
+from tests.conftest import env_without_rawi, free_port, marker, rawi_command, write_articles
+
+CHROMA = Path(sys.executable).parent / "chroma"
+REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+class ChromaServer:
+    """`chroma run` on a free port of 127.0.0.1, stopped by `stop()`."""
+
+    def __init__(self, path: Path) -> None:
+        self.port = free_port()
+        self.log = open(path.parent / f"chroma-{self.port}.log", "wb")
+        self.proc = subprocess.Popen([str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1",
+                                      "--port", str(self.port)], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=2):
+                    return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"chroma run did not start: {(path.parent / self.log.name).read_text()}")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    if not CHROMA.exists():
+        pytest.skip(f"chromadb's `chroma` command is not installed next to {sys.executable}")
+    server = ChromaServer(tmp_path_factory.mktemp("chroma_server") / "data")
+    yield server
+    server.stop()
+
+
+_collections = iter(range(1000))
+
+
+@pytest.fixture
+def server_env(chroma_server) -> dict[str, str]:
+    """RAWI_* variables for a fresh collection on the module's Chroma server."""
+    return {"RAWI_CHROMA_HOST": "127.0.0.1", "RAWI_CHROMA_PORT": str(chroma_server.port),
+            "RAWI_COLLECTION": f"test{next(_collections)}"}
+
+
+def rawi(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    full_env = env_without_rawi() | {"RAWI_EMBEDDER": "hashing", "PYTHONPATH": str(REPO)} | env
+    return subprocess.run([*rawi_command(), *args], env=full_env, cwd=cwd, capture_output=True, text=True, timeout=180)
+
+
+def ingest_ok(folder: Path, store: Path, **env: str) -> None:
+    run = rawi(["ingest", str(folder), "--store", str(store), "--quiet"], store.parent, **env)
+    assert run.returncode == 0, run.stderr
+
+
+def assistant(store: Path, **env: str):
+    """An Assistant in this process, configured as `env` would configure `rawi serve`."""
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    fields = {k[len("RAWI_"):].lower(): v for k, v in env.items()}
+    settings = Settings(store=store, embedder="hashing", **fields)
+    return Assistant.open(store, settings=settings)
+
+
+def files_for(bot, i: int, mode: str = "hybrid") -> list[str]:
+    return [h.chunk.file for h in bot.retriever.retrieve(f"ما هو {marker(i)}؟", 5, mode=mode).hits]
+
+
+def name(i: int) -> str:
+    return f"article_{i:03d}.txt"
+
+
+# --- one machine: an app sees an ingest it did not run, without a restart ---------------------------
+
+
+def test_a_running_assistant_finds_what_another_process_ingested_by_both_dense_and_lexical_search(tmp_path,
+                                                                                                   corpus_texts):
+    store = tmp_path / "store"
+    write_articles(tmp_path / "first", 5, corpus_texts)
+    ingest_ok(tmp_path / "first", store)
+    bot = assistant(store)
+    assert name(300) not in files_for(bot, 300)
+
+    write_articles(tmp_path / "later", 1, corpus_texts, first=300)
+    ingest_ok(tmp_path / "later", store)
+
+    # The embedded client would keep searching the vectors it loaded: the dense side is what a reload fixes.
+    assert name(300) in files_for(bot, 300, "dense")
+    assert files_for(bot, 300, "bm25")[0] == name(300)
+    answer = bot.ask(f"ما هو {marker(300)}؟")
+    assert answer.sources[0].file == name(300) and not answer.abstained
+
+
+@pytest.fixture
+def served(tmp_path, corpus_texts):
+    """`rawi serve` in a subprocess on a free port over a store of 5 generated articles; killed afterwards."""
+    store = tmp_path / "store"
+    write_articles(tmp_path / "first", 5, corpus_texts)
+    ingest_ok(tmp_path / "first", store)
+    port = free_port()
+    env = env_without_rawi() | {"RAWI_EMBEDDER": "hashing", "PYTHONPATH": str(REPO)}
+    log = open(tmp_path / "serve.log", "wb")
+    proc = subprocess.Popen([*rawi_command(), "serve", "--store", str(store), "--port", str(port)], env=env,
+                            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+                assert time.monotonic() < deadline, "rawi serve did not come up in 120 s"
+                time.sleep(0.5)
+        yield url, store
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        log.close()
+
+
+def test_rawi_serve_answers_from_an_ingest_made_by_another_process_while_it_runs(served, tmp_path, corpus_texts):
+    from gradio_client import Client
+
+    url, store = served
+    client = Client(url, analytics_enabled=False, verbose=False)
+    question = f"ما هو {marker(300)}؟"
+    assert name(300) not in [s["file"] for s in client.predict(question, api_name="/ask")["sources"]]
+
+    write_articles(tmp_path / "later", 1, corpus_texts, first=300)
+    ingest_ok(tmp_path / "later", store)
+
+    result = client.predict(question, api_name="/ask")
+    assert result["sources"][0]["file"] == name(300) and not result["abstained"]
+
+
+# --- a Chroma server shared by several app instances ---------------------------------------------------
+
+
+def test_two_app_instances_on_one_chroma_server_answer_at_once_and_see_each_others_ingests(tmp_path, server_env,
+                                                                                          corpus_texts):
+    write_articles(tmp_path / "first", 6, corpus_texts)
+    ingest_ok(tmp_path / "first", tmp_path / "ingester", **server_env)
+    one, two = assistant(tmp_path / "app1", **server_env), assistant(tmp_path / "app2", **server_env)
+
+    failures: list[str] = []
+
+    def ask_many(bot, label: str) -> None:
+        for i in range(6):
+            try:
+                got = bot.ask(f"ما هو {marker(i)}؟").sources[0].file
+                if got != name(i):
+                    failures.append(f"{label}: {marker(i)} answered from {got}")
+            except Exception as err:  # noqa: BLE001 - reported below with the instance that failed
+                failures.append(f"{label}: {type(err).__name__}: {err}")
+
+    threads = [threading.Thread(target=ask_many, args=(bot, label)) for bot, label in ((one, "one"), (two, "two"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert failures == []
+
+    write_articles(tmp_path / "later", 1, corpus_texts, first=300)
+    ingest_ok(tmp_path / "later", tmp_path / "ingester", **server_env)  # another process, through the server
+    assert files_for(one, 300)[0] == name(300) and files_for(two, 300)[0] == name(300)
+
+    write_articles(tmp_path / "upload", 1, corpus_texts, first=301)
+    assert one.ingest([tmp_path / "upload" / name(301)]).ok  # what an upload to instance one does
+    assert files_for(two, 301)[0] == name(301) and files_for(one, 301)[0] == name(301)
+
+    # Chroma holds everything; each instance keeps only its lexical cache, keyed by the server's collection.
+    for app in ("app1", "app2"):
+        assert not (tmp_path / app / "chroma").exists()
+        saved = [p.name for p in (tmp_path / app / "lexical").iterdir() if not p.name.startswith(".")]
+        assert saved == [f"{one.store.identity}-g{one.store.generation}"]
+
+
+def test_app_instances_sharing_a_local_folder_share_one_lexical_index_per_generation(tmp_path, server_env,
+                                                                                      corpus_texts):
+    from rag import lexical
+
+    write_articles(tmp_path / "first", 4, corpus_texts)
+    ingest_ok(tmp_path / "first", tmp_path / "ingester", **server_env)
+    bots = [assistant(tmp_path / "shared", **server_env) for _ in range(4)]
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda b=b: results.append(files_for(b, 2)[0])) for b in bots]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert results == [name(2)] * 4
+
+    folder = tmp_path / "shared" / "lexical"
+    assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == [
+        f"{bots[0].store.identity}-g{bots[0].store.generation}"]
+    index = lexical.load(folder, bots[0].store.generation, bots[0].store.identity)
+    assert index is not None and sorted(index.ids) == sorted(c.id for c in bots[0].store.iter_chunks())
+
+
+def test_a_chroma_server_that_is_not_running_gets_a_clear_message(tmp_path, corpus_texts):
+    env = {"RAWI_CHROMA_HOST": "127.0.0.1", "RAWI_CHROMA_PORT": str(free_port())}
+    write_articles(tmp_path / "first", 1, corpus_texts)
+    for args in (["ask", "من هو السفير؟"], ["ingest", str(tmp_path / "first")]):
+        run = rawi([*args, "--store", str(tmp_path / "local")], tmp_path, **env)
+        assert run.returncode == 2, run.stderr
+        assert "Traceback" not in run.stderr
+        assert f"Cannot use the Chroma server at http://127.0.0.1:{env['RAWI_CHROMA_PORT']}" in run.stderr
+        assert "nothing answers there" in run.stderr
+
+
+def test_an_app_whose_chroma_server_goes_away_answers_with_a_store_error(tmp_path, corpus_texts):
+    server = ChromaServer(tmp_path / "data")
+    try:
+        env = {"RAWI_CHROMA_HOST": "127.0.0.1", "RAWI_CHROMA_PORT": str(server.port)}
+        write_articles(tmp_path / "first", 2, corpus_texts)
+        ingest_ok(tmp_path / "first", tmp_path / "ingester", **env)
+        bot = assistant(tmp_path / "app", **env)
+        assert bot.ask(f"ما هو {marker(1)}؟").sources[0].file == name(1)
+    finally:
+        server.stop()
+    with pytest.raises(StoreError, match="Lost the connection to the Chroma server at 127.0.0.1"):
+        bot.ask(f"ما هو {marker(0)}؟")
+
+
+@pytest.mark.parametrize("header", ["Authorization", "X-Chroma-Token"])
+def test_a_token_goes_with_every_request_and_a_missing_one_is_explained(tmp_path, chroma_server, corpus_texts, header):
+    from tests.support.token_proxy import TokenProxy
+
+    proxy = TokenProxy(chroma_server.port, "s3cret-token", header)
+    try:
+        env = {"RAWI_CHROMA_HOST": "127.0.0.1", "RAWI_CHROMA_PORT": str(proxy.port),
+               "RAWI_COLLECTION": f"token{header[:5].lower()}"}
+        write_articles(tmp_path / "first", 2, corpus_texts)
+
+        refused = rawi(["ingest", str(tmp_path / "first"), "--store", str(tmp_path / "local")], tmp_path, **env)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert "refused the credentials" in refused.stderr and "RAWI_CHROMA_TOKEN" in refused.stderr
+
+        with_token = env | {"RAWI_CHROMA_TOKEN": "s3cret-token", "RAWI_CHROMA_AUTH_HEADER": header}
+        ok = rawi(["ingest", str(tmp_path / "first"), "--store", str(tmp_path / "local")], tmp_path, **with_token)
+        assert ok.returncode == 0, ok.stderr
+        asked = rawi(["ask", f"ما هو {marker(1)}؟", "--json", "--store", str(tmp_path / "local")], tmp_path, **with_token)
+        assert asked.returncode == 0, asked.stderr
+        assert json.loads(asked.stdout)["sources"][0]["file"] == name(1)
+        assert "s3cret" not in ok.stdout + ok.stderr + asked.stdout + asked.stderr
+        assert proxy.refused == 1  # only the run without the token: every other request carried it
+    finally:
+        proxy.close()
