@@ -7,7 +7,7 @@ STORE ?= .rawi
 # (tests/test_ui_app.py), and a font with Arabic glyphs for their screenshots.
 APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
-.PHONY: run test install install-dev system-deps ingest serve eval clean
+.PHONY: run test install install-dev system-deps ingest serve eval clean load
 
 run: install ingest serve
 
@@ -56,6 +56,12 @@ serve: install
 
 test: install-dev
 	$(BIN)/python -m pytest
+
+# Load test: `rawi serve` on a free port of 127.0.0.1 over the sample corpus, 20 chat sessions for 60 s
+# (bench/load.py --help for options, e.g. LOAD_ARGS="--sessions 40 --seconds 120"); writes bench/results/load.json.
+LOAD_ARGS ?=
+load: install
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) $(STORE) .pytest_cache test-artifacts

@@ -29,7 +29,7 @@ from typing import Any, Iterable
 from ingest.chunk import chunk_blocks, tiktoken_counter
 from ingest.clean import clean
 from ingest.load import SUPPORTED_SUFFIXES, UnreadableFile, read_document
-from rag.locking import ingest_lock
+from rag.locking import writer_lock
 from rag.settings import Settings
 from rag.store import ChunkStore, FileRecord
 
@@ -122,7 +122,8 @@ def ingest(
 
     Waits for (or after `ingest_lock_wait_s` refuses with `StoreError`) another ingest into the same store.
     """
-    with ingest_lock(settings.store, store.label, settings.ingest_lock_wait_s):
+    lease_s = settings.ingest_lease_s if settings.chroma_host else None  # a server may have writers elsewhere
+    with writer_lock(settings.store, store, settings.ingest_lock_wait_s, lease_s=lease_s):
         return _ingest(paths, store, embedder, settings, prune_missing=prune_missing, progress=progress)
 
 

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         description="How long an ingest waits for another ingest into the same store to finish before giving up "
         "with a message (0: give up at once).",
     )
+    ingest_lease_s: float = Field(
+        60.0, ge=2,
+        description="With a Chroma server: how long an ingest's writer lease on the collection lasts unless renewed "
+        "(renewed while it runs; a killed ingest blocks others this long).",
+    )
 
     # --- embedder -----------------------------------------------------------------------------
     embedder: EmbedderKind = Field(

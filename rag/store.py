@@ -14,6 +14,7 @@ and fetches.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -93,6 +94,7 @@ class ChunkStore:
         self.client = client  # to re-read the collection's metadata, which another client may have changed
         self.watch = watch  # embedded Chroma: .changed() and .reopen() -> a fresh client (see rag.components)
         self._writing = False  # this object marked the collection as being written
+        self._meta_lock = threading.RLock()  # Chroma replaces metadata whole: one read-modify-write at a time
 
     # --- opening ------------------------------------------------------------------------------
     @classmethod
@@ -190,17 +192,25 @@ class ChunkStore:
         self._set_meta()
 
     def _set_meta(self, **changes: Any) -> None:
-        meta = self.meta
-        meta.update(changes)
-        meta["generation"] = int(meta.get("generation", 0)) + 1
-        self.chunks.modify(metadata=meta)
+        with self._meta_lock:
+            meta = self.meta
+            meta.update(changes)
+            meta["generation"] = int(meta.get("generation", 0)) + 1
+            self.chunks.modify(metadata=meta)
+
+    def update_meta(self, **changes: Any) -> dict[str, Any]:
+        """Change some keys of the collection's metadata, keeping the rest (and the generation); returns it."""
+        with self._meta_lock:
+            meta = self.meta
+            meta.update(changes)
+            self.chunks.modify(metadata=meta)
+            return meta
 
     def check_dimension(self, dim: int) -> None:
         """Record the vector size on first write; refuse a different one later."""
         meta = self.meta
         if "dim" not in meta:
-            meta["dim"] = dim
-            self.chunks.modify(metadata=meta)
+            self.update_meta(dim=dim)
         elif int(meta["dim"]) != dim:
             raise EmbedderMismatchError(
                 f"The store {self.label} holds {meta['dim']}-dimensional vectors but the embedder gives {dim}. "

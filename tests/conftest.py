@@ -245,3 +245,36 @@ def write_articles(folder: Path, count: int, corpus_texts: dict[str, str], first
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def assert_store_consistent(store: Path, folders: list[Path], **settings) -> Rig:
+    """No duplicates, no orphans, chunks are slices of their files, and the lexical index agrees with Chroma.
+
+    `store` is the local store folder; `settings` (e.g. chroma_host, chroma_port, collection) say where Chroma is.
+    """
+    from collections import Counter
+
+    from ingest.load import read_document
+    from rag import lexical
+
+    rig = Rig(make_settings(store.parent, store.name, **settings))
+    chunks = rig.chunks()
+    records = rig.store.file_records()
+    on_disk = {p.name: p for folder in folders for p in folder.iterdir()}
+    assert not rig.store.interrupted, "the store is still marked as being written"
+    assert len({c.id for c in chunks}) == len(chunks), "duplicate chunk ids"
+    pairs = Counter((c.file, c.meta["chunk_index"]) for c in chunks)
+    assert [p for p, n in pairs.items() if n > 1] == [], "two chunks claim the same (file, chunk_index)"
+    assert {c.file for c in chunks} == set(records) == set(on_disk), "chunks without a record or records without chunks"
+    for file, record in records.items():
+        mine = sorted((c for c in chunks if c.file == file), key=lambda c: c.meta["chunk_index"])
+        assert [c.meta["chunk_index"] for c in mine] == list(range(record.chunks)), file
+        assert {c.meta["content_hash"] for c in mine} == {record.content_hash}, file
+        text = read_document(on_disk[file]).text
+        assert rig.store.file_text(file) == text
+        for c in mine:
+            assert c.text == text[c.meta["start"] : c.meta["end"]], (file, c.meta["chunk_index"])
+    index = lexical.load_or_build(rig.store, rig.settings.store / "lexical")
+    assert index.generation == rig.store.generation
+    assert sorted(index.ids) == sorted(c.id for c in chunks), "the lexical index and Chroma hold different chunks"
+    return rig

@@ -18,42 +18,12 @@ from pathlib import Path
 import pytest
 
 from rag.errors import StoreError
-from tests.conftest import env_without_rawi, free_port, marker, rawi_command, write_articles
+from tests.conftest import assert_store_consistent, env_without_rawi, free_port, marker, rawi_command, write_articles
+from tests.support.processes import CHROMA, ChromaServer, RawiProcess
 
-CHROMA = Path(sys.executable).parent / "chroma"
 REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-class ChromaServer:
-    """`chroma run` on a free port of 127.0.0.1, stopped by `stop()`."""
-
-    def __init__(self, path: Path) -> None:
-        self.port = free_port()
-        self.log = open(path.parent / f"chroma-{self.port}.log", "wb")
-        self.proc = subprocess.Popen([str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1",
-                                      "--port", str(self.port)], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=2):
-                    return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"chroma run did not start: {(path.parent / self.log.name).read_text()}")
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +141,10 @@ def test_rawi_serve_answers_from_an_ingest_made_by_another_process_while_it_runs
     result = client.predict(question, api_name="/ask")
     assert result["sources"][0]["file"] == name(300) and not result["abstained"]
 
+    # A follow-up through the API carries its history: the earlier question's subject is searched for too.
+    follow_up = client.predict("ومن ذكره؟", [{"role": "user", "content": question}], api_name="/ask")
+    assert marker(300) in follow_up["search_query"] and follow_up["sources"][0]["file"] == name(300)
+
 
 # --- a Chroma server shared by several app instances ---------------------------------------------------
 
@@ -285,3 +259,58 @@ def test_a_token_goes_with_every_request_and_a_missing_one_is_explained(tmp_path
         assert proxy.refused == 1  # only the run without the token: every other request carried it
     finally:
         proxy.close()
+
+
+# --- ingests into one Chroma server from several places: a writer lease in the collection -----------
+
+
+def server_settings(env: dict[str, str]) -> dict:
+    return {"chroma_host": env["RAWI_CHROMA_HOST"], "chroma_port": int(env["RAWI_CHROMA_PORT"]),
+            "collection": env["RAWI_COLLECTION"]}
+
+
+def test_ingests_into_one_chroma_server_from_two_machines_take_turns(tmp_path, server_env, corpus_texts):
+    # Two local store folders stand for two machines: their lock files never meet, only the lease in Chroma does.
+    write_articles(tmp_path / "a", 30, corpus_texts)
+    write_articles(tmp_path / "b", 3, corpus_texts, first=200)
+    env = env_without_rawi() | {"RAWI_EMBEDDER": "hashing", "PYTHONPATH": str(REPO)} | server_env
+    first = RawiProcess(["ingest", str(tmp_path / "a"), "--store", str(tmp_path / "machine1"), "--quiet"],
+                        env | {"RAWI_TEST_INGEST_PAUSE_S": "0.1"}, tmp_path)
+    waited = None
+    try:
+        first.wait_for_line(lambda line: line.startswith("rawi-test-pause:"))
+        refused = rawi(["ingest", str(tmp_path / "b"), "--store", str(tmp_path / "machine2")], tmp_path,
+                       RAWI_INGEST_LOCK_WAIT_S="0", **server_env)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert f"Another ingest is writing to the store 127.0.0.1:{server_env['RAWI_CHROMA_PORT']}" in refused.stderr
+        assert f"process {first.proc.pid}" in refused.stderr
+
+        waited = RawiProcess(["ingest", str(tmp_path / "b"), "--store", str(tmp_path / "machine2"), "--quiet"],
+                             env | {"RAWI_TEST_INGEST_PAUSE_S": "0.05", "RAWI_INGEST_LOCK_WAIT_S": "300"}, tmp_path)
+        assert first.finish() == 0, first.stderr
+        assert waited.finish() == 0, waited.stderr
+    finally:
+        first.kill()
+        if waited is not None:
+            waited.kill()
+    first_writes = [t for t, line in first.lines if line.startswith("rawi-test-pause:")]
+    second_writes = [t for t, line in waited.lines if line.startswith("rawi-test-pause:")]
+    assert max(first_writes) < min(second_writes), "the two ingests wrote at the same time"
+    assert_store_consistent(tmp_path / "check", [tmp_path / "a", tmp_path / "b"], **server_settings(server_env))
+
+
+def test_an_ingest_killed_while_writing_to_a_chroma_server_is_finished_once_its_lease_expires(tmp_path, server_env,
+                                                                                            corpus_texts):
+    write_articles(tmp_path / "a", 20, corpus_texts)
+    env = env_without_rawi() | {"RAWI_EMBEDDER": "hashing", "PYTHONPATH": str(REPO)} | server_env
+    first = RawiProcess(["ingest", str(tmp_path / "a"), "--store", str(tmp_path / "machine1"), "--quiet"],
+                        env | {"RAWI_TEST_INGEST_PAUSE_S": "0.3", "RAWI_INGEST_LEASE_S": "4"}, tmp_path)
+    try:
+        first.wait_for_line(lambda line: line.startswith("rawi-test-pause: chunks-written"), count=5)
+    finally:
+        first.kill()  # SIGKILL, holding the lease
+
+    again = rawi(["ingest", str(tmp_path / "a"), "--store", str(tmp_path / "machine2"), "--quiet"], tmp_path,
+                 RAWI_INGEST_LOCK_WAIT_S="60", RAWI_INGEST_LEASE_S="4", **server_env)
+    assert again.returncode == 0, again.stderr
+    assert_store_consistent(tmp_path / "check", [tmp_path / "a"], **server_settings(server_env))

@@ -11,73 +11,23 @@ from __future__ import annotations
 
 import ctypes
 import os
-import queue
 import signal
 import subprocess
 import tempfile
-import threading
-import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Rig, env_without_rawi, make_settings, marker, rawi_command, write_articles
+from tests.conftest import (
+    Rig, assert_store_consistent, env_without_rawi, make_settings, marker, rawi_command, write_articles,
+)
+from tests.support.processes import RawiProcess
 
 ARTICLES = 48
 
 
 def rawi_env(**extra: str) -> dict[str, str]:
     return env_without_rawi() | {"RAWI_EMBEDDER": "hashing", "PYTHONPATH": str(Path(__file__).parent.parent)} | extra
-
-
-class RawiProcess:
-    """A `rawi` subprocess whose stderr lines are collected, with the time each arrived, as they come."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.proc = subprocess.Popen([*rawi_command(), *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.lines: list[tuple[float, str]] = []
-        self._new: queue.Queue[str] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.proc.stderr:
-            self.lines.append((time.time(), line.rstrip("\n")))
-            self._new.put(line)
-
-    def wait_for_line(self, predicate, count: int = 1, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while sum(1 for _, line in self.lines if predicate(line)) < count:
-            if self.proc.poll() is not None and self._new.empty() and not self._reader.is_alive():
-                raise AssertionError(f"rawi exited ({self.proc.returncode}) first:\n{self.stderr}")
-            assert time.monotonic() < deadline, f"timed out waiting; stderr so far:\n{self.stderr}"
-            try:
-                self._new.get(timeout=0.2)
-            except queue.Empty:
-                pass
-
-    def finish(self, timeout: float = 180) -> int:
-        try:
-            self.proc.wait(timeout=timeout)
-        finally:
-            self.kill()
-        self._reader.join(timeout=10)
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-
-    @property
-    def stderr(self) -> str:
-        return "\n".join(line for _, line in self.lines)
-
-    @property
-    def stdout(self) -> str:
-        return self.proc.stdout.read() if self.proc.stdout else ""
 
 
 def pause_lines(proc: RawiProcess, point: str = "") -> list[tuple[float, str]]:
@@ -104,34 +54,6 @@ def articles(tmp_path, corpus_texts) -> Path:
     folder = tmp_path / "articles"
     write_articles(folder, ARTICLES, corpus_texts)
     return folder
-
-
-def assert_store_consistent(store: Path, folders: list[Path]) -> Rig:
-    """No duplicates, no orphans, chunks are slices of their files, and the lexical index agrees with Chroma."""
-    from ingest.load import read_document
-    from rag import lexical
-
-    rig = Rig(make_settings(store.parent, store.name))
-    chunks = rig.chunks()
-    records = rig.store.file_records()
-    on_disk = {p.name: p for folder in folders for p in folder.iterdir()}
-    assert not rig.store.interrupted, "the store is still marked as being written"
-    assert len({c.id for c in chunks}) == len(chunks), "duplicate chunk ids"
-    pairs = Counter((c.file, c.meta["chunk_index"]) for c in chunks)
-    assert [p for p, n in pairs.items() if n > 1] == [], "two chunks claim the same (file, chunk_index)"
-    assert {c.file for c in chunks} == set(records) == set(on_disk), "chunks without a record or records without chunks"
-    for file, record in records.items():
-        mine = sorted((c for c in chunks if c.file == file), key=lambda c: c.meta["chunk_index"])
-        assert [c.meta["chunk_index"] for c in mine] == list(range(record.chunks)), file
-        assert {c.meta["content_hash"] for c in mine} == {record.content_hash}, file
-        text = read_document(on_disk[file]).text
-        assert rig.store.file_text(file) == text
-        for c in mine:
-            assert c.text == text[c.meta["start"] : c.meta["end"]], (file, c.meta["chunk_index"])
-    index = lexical.load_or_build(rig.store, rig.settings.store / "lexical")
-    assert index.generation == rig.store.generation
-    assert sorted(index.ids) == sorted(c.id for c in chunks), "the lexical index and Chroma hold different chunks"
-    return rig
 
 
 def ask_files(store: Path, question: str) -> list[str]:
