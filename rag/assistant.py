@@ -100,11 +100,10 @@ class Assistant:
     @classmethod
     def open(cls, store: str | Path = ".rawi", settings: Settings | None = None) -> "Assistant":
         """The composition root for answering: builds embedder, store and LLM from settings."""
-        from rag.components import build_embedder, build_llm, install_global_defaults, open_store
+        from rag.components import build_embedder, build_llm, open_store
 
         settings = (settings or Settings()).model_copy(update={"store": Path(store)})
         embedder = build_embedder(settings)
-        install_global_defaults(embedder)
         chunk_store = open_store(settings, embedder, create=False)
         return cls(settings, chunk_store, embedder, build_llm(settings))
 
