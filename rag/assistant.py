@@ -77,8 +77,6 @@ class Assistant:
     """Question in, cited answer out. Build with `Assistant.open(store)`; vendors are passed in."""
 
     def __init__(self, settings: Settings, store: Any, embedder: Any, llm: Any | None) -> None:
-        from ingest.chunk import tiktoken_counter
-
         self.settings = settings
         self.store = store
         self.embedder = embedder
@@ -95,7 +93,6 @@ class Assistant:
             max_sentences=settings.answer_sentences,
             known=lambda term: self.retriever.last_lexical_index.knows(term),
         )
-        self._count_tokens = tiktoken_counter(settings.token_encoding)
 
     @classmethod
     def open(cls, store: str | Path = ".rawi", settings: Settings | None = None) -> "Assistant":
@@ -196,6 +193,12 @@ class Assistant:
                 warnings.append(f"Could not rewrite the follow-up with the language model: {err}")
         # Extractive mode: carry the previous question's entities and topic into retrieval.
         return f"{previous} {question}", previous
+
+    def _count_tokens(self, text: str) -> int:
+        # Loading the BPE file costs ~1 s; only the LLM path counts tokens, so load it on first use.
+        from ingest.chunk import tiktoken_counter
+
+        return tiktoken_counter(self.settings.token_encoding)(text)
 
     def _extractive_answer(self, question: str, search_query: str, carried: str, sources: list[Source],
                            retrieval: Any, file_texts: dict[str, str]) -> Answer:

@@ -133,11 +133,19 @@ class ChunkStore:
         return dict(zip(got["ids"], got["documents"]))
 
     def put_file_record(self, record: FileRecord, text: str) -> None:
-        meta = {
-            "content_hash": record.content_hash, "root": record.root, "title": record.title,
-            "date": record.date, "chunks": record.chunks,
-        }
-        self.files.upsert(ids=[record.file], embeddings=[[1.0]], documents=[text], metadatas=[meta])
+        self.put_file_records([(record, text)])
+
+    def put_file_records(self, records: list[tuple[FileRecord, str]]) -> None:
+        """Write (record, full citable text) pairs, many per Chroma call."""
+        for i in range(0, len(records), _WRITE_BATCH):
+            batch = records[i : i + _WRITE_BATCH]
+            self.files.upsert(
+                ids=[r.file for r, _ in batch],
+                embeddings=[[1.0]] * len(batch),  # Chroma wants a vector; records are fetched by id only
+                documents=[text for _, text in batch],
+                metadatas=[{"content_hash": r.content_hash, "root": r.root, "title": r.title, "date": r.date,
+                            "chunks": r.chunks} for r, _ in batch],
+            )
 
     def delete_file(self, file: str) -> int:
         """Remove a file's record and every chunk of it; returns how many chunks went."""
@@ -151,6 +159,15 @@ class ChunkStore:
     # --- chunks ---------------------------------------------------------------------------------
     def chunk_ids_of(self, file: str) -> list[str]:
         return list(self.chunks.get(where={"file": file}, include=[])["ids"])
+
+    def chunk_ids_of_files(self, files: list[str]) -> dict[str, set[str]]:
+        """The chunk ids held for each of these files (files with none are absent), one call per batch."""
+        held: dict[str, set[str]] = {}
+        for i in range(0, len(files), _WRITE_BATCH):
+            got = self.chunks.get(where={"file": {"$in": files[i : i + _WRITE_BATCH]}}, include=["metadatas"])
+            for cid, meta in zip(got["ids"], got["metadatas"]):
+                held.setdefault(meta["file"], set()).add(cid)
+        return held
 
     def add_chunks(self, ids: list[str], texts: list[str], metas: list[dict], vectors: list[list[float]]) -> None:
         for i in range(0, len(ids), _WRITE_BATCH):
