@@ -111,8 +111,16 @@ def latency_at(size: int, questions: list[str], warmup: int) -> dict[str, Any]:
             baselines.bm25_files(q)
         bm25_retrieve.append(timer.ms)
 
+    # The answering stage is bound by embedding candidate sentences with the real model; the same
+    # questions with that re-ranking switched off (RAWI_RERANK_SENTENCES=0) show what it costs.
+    rerank, assistant.extractive.rerank = assistant.extractive.rerank, 0
+    no_rerank = [assistant.ask(q).timings_ms for q in questions[warmup:]]
+    assistant.extractive.rerank = rerank
+
     result = {
         "chunks": store.count(), "store_build": build,
+        "without_sentence_rerank_ms": {"answering": stats(t["generate"] for t in no_rerank),
+                                       "total": stats(t["total"] for t in no_rerank)},
         "stages_ms": {k: stats(v) for k, v in stages.items()},
         "retrieval_top5_ms": {"rawi_hybrid": stats(rawi_retrieve), "llama_index_dense": stats(llama_retrieve),
                               "bm25s_alone": stats(bm25_retrieve)},
@@ -187,6 +195,9 @@ def main() -> None:
             print(f"  {stage:<10} {s[stage]['p50']:>8} / {s[stage]['p95']:<8}")
         for name in ("rawi_hybrid", "llama_index_dense", "bm25s_alone"):
             print(f"  top-5 {name:<18} {r[name]['p50']:>8} / {r[name]['p95']:<8}")
+        nr = result["without_sentence_rerank_ms"]
+        print(f"  without sentence re-ranking: answering {nr['answering']['p50']} / {nr['answering']['p95']},"
+              f" total {nr['total']['p50']} / {nr['total']['p95']}")
         print(f"  ratios {result['ratios']}")
         print(f"  lexical index: rebuild {result['lexical_index']['rebuild_s']} s, load {result['lexical_index']['load_s']} s")
     if args.accuracy_files and XQUAD.exists():
