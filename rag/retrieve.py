@@ -63,7 +63,7 @@ class HybridRetriever:
     def lexical_index(self) -> lexical.LexicalIndex:
         generation = self.store.generation
         if self._lexical is None or self._lexical.generation != generation:
-            self._lexical = lexical.load_or_build(self.store, self.lexical_dir)
+            self._lexical = lexical.load_or_build(self.store, self.lexical_dir, previous=self._lexical)
         return self._lexical
 
     def retrieve(self, query: str, k: int, *, mode: Mode = "hybrid") -> Retrieval:

@@ -198,6 +198,25 @@ class ChunkStore:
         found = [StoredChunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(found, key=lambda c: c.meta.get("chunk_index", 0))
 
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id (no text, no vectors: cheap even at 100k chunks)."""
+        return list(self.chunks.get(include=[])["ids"])
+
+    def chunk_texts(self, ids: list[str] | None = None, batch: int = 20_000) -> Iterator[tuple[str, str]]:
+        """(id, text) of these chunks, or of every chunk, in large pages (for rebuilding derived indexes)."""
+        if ids is not None:
+            for i in range(0, len(ids), batch):
+                got = self.chunks.get(ids=ids[i : i + batch], include=["documents"])
+                yield from zip(got["ids"], got["documents"])
+            return
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["documents"], limit=batch, offset=offset)
+            if not got["ids"]:
+                return
+            yield from zip(got["ids"], got["documents"])
+            offset += len(got["ids"])
+
     def iter_chunks(self, batch: int = 5000) -> Iterator[StoredChunk]:
         """Every chunk, in pages (for rebuilding derived indexes)."""
         offset = 0
