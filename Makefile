@@ -7,7 +7,7 @@ STORE ?= .rawi
 # (tests/test_ui_app.py), and a font with Arabic glyphs for their screenshots.
 APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
-.PHONY: run test install install-dev system-deps ingest serve eval clean load
+.PHONY: run test install install-dev system-deps ingest serve eval bench clean load
 
 run: install ingest serve
 
@@ -51,6 +51,17 @@ eval: ingest
 		$(BIN)/rawi eval --squad $(XQUAD) --store $(STORE) --retrievers $(RETRIEVERS) --report $(EVAL_REPORTS)/xquad-ar; \
 	else echo "note: $(XQUAD) not found; skipping XQuAD-ar (set XQUAD=path/to/xquad.ar.json)"; fi
 
+# The benchmarks (bench/): each prints its figures and writes bench/results/<name>.json, then
+# bench/RESULTS.md is rewritten from them. The first run builds the synthetic 1k/10k/100k-chunk
+# stores under $(STORE)/bench (about 10 min for 100k on 2 cores); later runs reuse them.
+BENCH_SIZES ?= 1000,10000,100000
+
+bench: install
+	XQUAD=$(XQUAD) $(BIN)/python -m bench.ingest_bench
+	XQUAD=$(XQUAD) $(BIN)/python -m bench.query_bench --sizes $(BENCH_SIZES)
+	XQUAD=$(XQUAD) $(BIN)/python -m bench.startup_bench --sizes $(BENCH_SIZES)
+	$(BIN)/python -m bench.report
+
 serve: install
 	$(BIN)/rawi serve --store $(STORE)
 
@@ -61,7 +72,7 @@ test: install-dev
 # (bench/load.py --help for options, e.g. LOAD_ARGS="--sessions 40 --seconds 120"); writes bench/results/load.json.
 LOAD_ARGS ?=
 load: install
-	$(BIN)/python bench/load.py $(LOAD_ARGS)
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) $(STORE) .pytest_cache test-artifacts

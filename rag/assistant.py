@@ -77,8 +77,6 @@ class Assistant:
     """Question in, cited answer out. Build with `Assistant.open(store)`; vendors are passed in."""
 
     def __init__(self, settings: Settings, store: Any, embedder: Any, llm: Any | None) -> None:
-        from ingest.chunk import tiktoken_counter
-
         self.settings = settings
         self.store = store
         self.embedder = embedder
@@ -95,16 +93,14 @@ class Assistant:
             max_sentences=settings.answer_sentences,
             known=lambda term: self.retriever.last_lexical_index.knows(term),
         )
-        self._count_tokens = tiktoken_counter(settings.token_encoding)
 
     @classmethod
     def open(cls, store: str | Path = ".rawi", settings: Settings | None = None) -> "Assistant":
         """The composition root for answering: builds embedder, store and LLM from settings."""
-        from rag.components import build_embedder, build_llm, install_global_defaults, open_store
+        from rag.components import build_embedder, build_llm, open_store
 
         settings = (settings or Settings()).model_copy(update={"store": Path(store)})
         embedder = build_embedder(settings)
-        install_global_defaults(embedder)
         chunk_store = open_store(settings, embedder, create=False)
         return cls(settings, chunk_store, embedder, build_llm(settings))
 
@@ -151,16 +147,15 @@ class Assistant:
         """Yields text deltas as the answer is written, then the final `Answer`."""
         began = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
-        self.store.refresh()  # another process may have ingested (embedded Chroma: one stat when it did not)
-        if self.store.count() == 0:
-            raise EmptyStoreError(
-                f"The store {self.store.label} holds no articles yet. Run: rawi ingest data/corpus --store {self.store.label}"
-            )
         turns = [{"role": t.get("role", ""), "content": _text_of(t.get("content"))} for t in (history or [])]
         warnings: list[str] = []
         search_query, carried = self._standalone(text, turns, warnings)
         t = time.perf_counter()
         retrieval = self.retriever.retrieve(search_query, self.settings.top_k, mode=mode)
+        if not retrieval.hits and self.store.count() == 0:  # counted only then: a round trip per question otherwise
+            raise EmptyStoreError(
+                f"The store {self.store.label} holds no articles yet. Run: rawi ingest data/corpus --store {self.store.label}"
+            )
         timings = {"retrieve": _ms(t), **{f"retrieve_{k}": v for k, v in retrieval.timings_ms.items()}}
         sources = sources_from_hits(retrieval.hits)
         file_texts = self.store.file_texts([s.file for s in sources])
@@ -198,6 +193,12 @@ class Assistant:
                 warnings.append(f"Could not rewrite the follow-up with the language model: {err}")
         # Extractive mode: carry the previous question's entities and topic into retrieval.
         return f"{previous} {question}", previous
+
+    def _count_tokens(self, text: str) -> int:
+        # Loading the BPE file costs ~1 s; only the LLM path counts tokens, so load it on first use.
+        from ingest.chunk import tiktoken_counter
+
+        return tiktoken_counter(self.settings.token_encoding)(text)
 
     def _extractive_answer(self, question: str, search_query: str, carried: str, sources: list[Source],
                            retrieval: Any, file_texts: dict[str, str]) -> Answer:

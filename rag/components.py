@@ -1,8 +1,10 @@
 """The composition root: the only place that builds concrete vendors from `Settings`.
 
-Builds the embedder, the Chroma client and store, and the LLM, and sets llama-index's global
-defaults so that any code path that forgets to pass them fails loudly instead of quietly
-calling OpenAI. Everything else in rawi receives these objects as arguments.
+Builds the embedder, the Chroma client and store, and the LLM. Everything else in rawi receives
+these objects as arguments. A Chroma server's client sends the configured token; an embedded
+store comes with the watch that reopens its client after another process wrote to it. Nothing here imports llama-index: rawi calls its embedder and LLM
+directly, and `rag.llama` wraps them for llama-index code (setting llama-index's global defaults
+so that a forgotten argument fails loudly instead of quietly calling OpenAI).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from rag.settings import Settings
 
 
 def build_embedder(settings: Settings) -> Any:
-    """The embedder the settings name, as a llama-index BaseEmbedding (models load lazily)."""
+    """The embedder the settings name, a `rag.embedders.Embedder` (models load lazily)."""
     go_offline()
     from rag import embedders
 
@@ -174,33 +176,3 @@ def build_llm(settings: Settings) -> Any | None:
     from rag.llm import build_chat_llm
 
     return build_chat_llm(settings)
-
-
-def install_global_defaults(embedder: Any) -> None:
-    """Point llama-index's globals at our vendors so a forgotten argument never reaches OpenAI.
-
-    rawi calls its LLM through `rag.llm`, never through llama-index, so the global LLM refuses.
-    """
-    from llama_index.core import Settings as LlamaSettings
-
-    LlamaSettings.embed_model = embedder
-    LlamaSettings.llm = _refusing_llm()
-
-
-def _refusing_llm() -> Any:
-    from llama_index.core.llms import CompletionResponse, CustomLLM, LLMMetadata
-
-    class NoLLMConfigured(CustomLLM):
-        """Stands in for llama-index's OpenAI default: any use is a bug, so it raises."""
-
-        @property
-        def metadata(self) -> LLMMetadata:
-            return LLMMetadata(model_name="none")
-
-        def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-            raise ConfigError("No LLM is configured (set RAWI_LLM_BASE_URL and RAWI_LLM_MODEL).")
-
-        def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
-            raise ConfigError("No LLM is configured (set RAWI_LLM_BASE_URL and RAWI_LLM_MODEL).")
-
-    return NoLLMConfigured()

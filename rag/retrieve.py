@@ -64,7 +64,7 @@ class HybridRetriever:
         generation = self.store.generation
         if (self._lexical is None or self._lexical.generation != generation
                 or self._lexical.source != self.store.identity):
-            self._lexical = lexical.load_or_build(self.store, self.lexical_dir)
+            self._lexical = lexical.load_or_build(self.store, self.lexical_dir, previous=self._lexical)
         return self._lexical
 
     def retrieve(self, query: str, k: int, *, mode: Mode = "hybrid") -> Retrieval:

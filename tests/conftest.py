@@ -140,12 +140,12 @@ def sample_store_settings(tmp_path_factory: pytest.TempPathFactory, corpus_dir: 
 
 def counting_embedder(dim: int = 256):
     """A HashingEmbedding that records every passage it embeds: a fake that *is* the real interface."""
-    from pydantic import PrivateAttr
-
     from rag.embedders import HashingEmbedding
 
     class CountingHashingEmbedding(HashingEmbedding):
-        _embedded: list = PrivateAttr(default_factory=list)
+        def __init__(self, dim: int) -> None:
+            super().__init__(dim=dim)
+            self._embedded: list[str] = []
 
         @property
         def embedded(self) -> list[str]:

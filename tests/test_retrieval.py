@@ -231,3 +231,83 @@ def test_a_deleted_lexical_folder_is_rebuilt_from_chroma(private_store):
     again = files_of(Assistant.open(settings.store, settings=settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
     assert again == first and ART_003 in again
     assert saved_lexical_indexes(settings.store)
+
+
+def test_after_an_ingest_only_the_new_chunks_are_read_and_tokenised(private_store, tmp_path, monkeypatch):
+    from rag.assistant import Assistant
+    from rag.store import ChunkStore
+
+    settings = private_store.settings
+    running = Assistant.open(settings.store, settings=settings)
+    before = running.retriever.retrieve("حفتر", 5, mode="bm25").hits
+    assert before
+    assert private_store.ingest(write_article(tmp_path, "ginger.txt", GINGER)).ok
+
+    read: list = []
+    real = ChunkStore.chunk_texts
+
+    def spy(self, ids=None, batch=20_000):
+        read.append(ids)
+        return real(self, ids, batch)
+
+    monkeypatch.setattr(ChunkStore, "chunk_texts", spy)
+    assert "ginger.txt" in files_of(running.retriever.retrieve("الزنجبيل", 5, mode="bm25"))
+    new_ids = [c.id for c in private_store.chunks() if c.file == "ginger.txt"]
+    assert read == [new_ids]
+    # and the result is the index a rebuild from scratch gives
+    from rag import lexical
+
+    scratch = lexical.build(private_store.store)
+    for query in ("الزنجبيل", "حفتر بيلاروسيا", "شويغو"):
+        terms = lexical_terms(query)
+        assert dict(running.retriever.lexical_index.search(terms, 100)) == pytest.approx(dict(scratch.search(terms, 100)))
+
+
+def test_chunks_gone_from_the_store_leave_the_lexical_index_and_its_vocabulary(private_store, tmp_path):
+    from rag.assistant import Assistant
+
+    settings = private_store.settings
+    ginger = write_article(tmp_path, "ginger.txt", GINGER)
+    assert private_store.ingest(ginger).ok
+    running = Assistant.open(settings.store, settings=settings)
+    assert "ginger.txt" in files_of(running.retriever.retrieve("الزنجبيل", 5, mode="bm25"))
+    private_store.store.delete_file("ginger.txt")
+    private_store.store.bump_generation()
+
+    assert running.retriever.retrieve("الزنجبيل", 5, mode="bm25").hits == []
+    index = running.retriever.lexical_index
+    assert not index.knows(lexical_terms("الزنجبيل")[0])
+    assert len(index.ids) == private_store.store.count()
+
+
+def test_lexical_scores_are_the_bm25_scores_bm25s_gives(sample_store_settings):
+    """rawi's own index must rank exactly like the library it replaced (Lucene BM25, k1 1.5, b 0.75)."""
+    import bm25s
+
+    from rag import lexical
+    from rag.components import build_embedder, open_store
+
+    store = open_store(sample_store_settings, build_embedder(sample_store_settings), create=False)
+    ours = lexical.build(store)
+    texts = dict(store.chunk_texts())
+    reference = bm25s.BM25()
+    reference.index([lexical_terms(texts[cid]) for cid in ours.ids], show_progress=False)
+    for question in ("من هو السفير الروسي لدى ليبيا؟", "زيارة حفتر الى مينسك", "يفكوروف في بنغازي"):
+        terms = lexical_terms(question)
+        docs, scores = reference.retrieve([terms], k=len(ours.ids), show_progress=False)
+        expected = {ours.ids[int(d)]: float(s) for d, s in zip(docs[0], scores[0]) if s > 0}
+        assert dict(ours.search(terms, len(ours.ids))) == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_damaged_lexical_cache_is_rebuilt_not_trusted(private_store):
+    from rag import lexical
+    from rag.assistant import Assistant
+
+    settings = private_store.settings
+    first = files_of(Assistant.open(settings.store, settings=settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    saved = saved_lexical_indexes(settings.store)[0].parent
+    (saved / "rows.npy").write_bytes(b"not an array")
+    store = private_store.store
+    assert lexical.load(settings.store / "lexical", store.generation, store.identity) is None
+    again = files_of(Assistant.open(settings.store, settings=settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    assert again == first

