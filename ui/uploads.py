@@ -126,6 +126,8 @@ class Uploader:
     def _add_one(self, temp: Path) -> UploadResult:
         shown = _shown_name(temp.name)
         try:
+            if "\x00" in str(temp):  # no file can have such a path; stat() would raise ValueError
+                raise UploadRefused("اسم الملف يحتوي على محارف غير مسموح بها.")
             name = safe_name(temp.name)
             shown = name
             size = temp.stat().st_size
