@@ -288,3 +288,30 @@ def test_the_served_app_shows_no_secret_in_its_page_config_answers_or_log(corpus
     assert "status" in pages[1] or "components" in pages[1]  # the real config, seen after logging in
     out, err = capfd.readouterr()
     assert_no_secret(answer, *pages, out, err, caplog.text)
+
+
+# --- settings a person got wrong -------------------------------------------------------------------
+
+def test_a_malformed_login_setting_stops_rawi_serve_with_a_message_that_does_not_echo_it(corpus_rig, monkeypatch, capsys):
+    from rag.cli import main
+
+    monkeypatch.setenv("RAWI_EMBEDDER", "hashing")
+    monkeypatch.setenv("RAWI_AUTH", PASSWORD)  # the password alone, without "user:"
+    assert main(["serve", "--store", str(corpus_rig.settings.store), "--port", "1"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("rawi: ") and "user:password" in captured.err
+    assert_no_secret(captured.out, captured.err)
+
+
+def test_an_invalid_setting_is_named_in_one_line_without_its_value_or_a_traceback(monkeypatch, capsys):
+    from rag.cli import main
+
+    monkeypatch.setenv("RAWI_TOP_K", "many")
+    monkeypatch.setenv("RAWI_LLM_TIMEOUT_S", "-1")
+    monkeypatch.setenv("RAWI_LLM_API_KEY", LLM_KEY)
+    assert main(["ask", "من هو السفير الروسي لدى ليبيا؟"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert "RAWI_TOP_K" in captured.err and "RAWI_LLM_TIMEOUT_S" in captured.err
+    assert "many" not in captured.err and "Traceback" not in captured.err
+    assert_no_secret(captured.err)
