@@ -6,6 +6,9 @@ never prunes or duplicates an upload. A file name is reduced to one safe path co
 folders, no `..`, no hidden or control characters, a supported extension) and the file is written
 only inside that folder. A name already used by an article from elsewhere in the store gets a
 numbered suffix instead of replacing it; uploading the same name again updates that upload.
+Every file of a batch gets its own verdict (at most `MAX_FILES_PER_UPLOAD` are taken), so one bad
+file never stops the good ones. It does not enforce the size limit of the HTTP upload itself:
+Gradio does, with the same `RAWI_MAX_UPLOAD_MB` (`ui.app.launch`).
 """
 
 from __future__ import annotations
