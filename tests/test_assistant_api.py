@@ -94,6 +94,12 @@ def test_stream_refuses_a_question_that_cannot_be_asked_before_yielding_anything
         next(events)
 
 
+@pytest.mark.parametrize("question", [None, 42, ["من هو السفير؟"], {"text": "سؤال"}], ids=["none", "number", "list", "dict"])
+def test_a_question_that_is_not_text_raises_bad_question_error(sample_assistant, question):
+    with pytest.raises(BadQuestionError, match="text|type a question"):
+        sample_assistant.ask(question)
+
+
 @pytest.mark.parametrize(
     "question",
     ["俄罗斯驻利比亚大使是谁？", "Кто посол России в Ливии?", "من هو السفير الروسي لدى ليبيا؟ 🤔🇷🇺", "ℌ𝔢𝔩𝔩𝔬 ١٢٣"],
