@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -46,8 +45,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory, corpus_dir):
-    """(assistant in LLM mode, folder of the hostile articles) over a real store."""
-    from rag.assistant import Assistant
+    """(rig, folder of the hostile articles): a real store holding three sample articles and the hostile two."""
     from tests.conftest import SMALL_CORPUS
 
     root = tmp_path_factory.mktemp("injection")
