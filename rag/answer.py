@@ -263,12 +263,17 @@ def _escape_source_text(text: str) -> str:
     return text.replace("</source", "&lt;/source").replace("<source", "&lt;source")
 
 
+def _attribute(value: str) -> str:
+    # A file name may hold `"`, `<` and `>` (Linux allows all but `/`): it must not add attributes or tags.
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def build_messages(question: str, sources: list[Source]) -> list[dict[str, str]]:
     """The chat messages for an answer: rules as the system message, sources as delimited data."""
     system = SYSTEM_PROMPT.format(abstain_ar=ABSTAIN_AR, abstain_en=ABSTAIN_EN)
     blocks = []
     for n, s in enumerate(sources, start=1):
-        attrs = f'id="{n}" file="{s.file}"' + (f' date="{s.date}"' if s.date else "")
+        attrs = f'id="{n}" file="{_attribute(s.file)}"' + (f' date="{_attribute(s.date)}"' if s.date else "")
         blocks.append(f"<source {attrs}>\n{_escape_source_text(s.text)}\n</source>")
     user = "<sources>\n" + "\n".join(blocks) + "\n</sources>\n\nQuestion: " + question
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -38,6 +38,8 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
 
 def clean_question(question: str, max_chars: int) -> str:
     """The question as retrieval sees it, or a `BadQuestionError` a person understands."""
+    if question is not None and not isinstance(question, str):  # e.g. a number or a list sent to the API
+        raise BadQuestionError("السؤال يجب أن يكون نصاً. / The question must be text.")
     text = _INVISIBLE.sub("", question or "")
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = re.sub(r"\s+", " ", text).strip()

@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = Settings()
+        settings = _settings()
         if args.store is not None:
             settings = settings.model_copy(update={"store": args.store})
         return _COMMANDS[args.command](args, settings)
@@ -77,6 +77,22 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _settings() -> Settings:
+    """Settings from the environment, or a `ConfigError` naming each bad `RAWI_*` variable (never its value)."""
+    from pydantic import ValidationError
+
+    from rag.errors import ConfigError
+
+    try:
+        return Settings()
+    except ValidationError as err:
+        problems = "; ".join(
+            f"RAWI_{str(e['loc'][0]).upper()}: {e['msg']}" if e.get("loc") else e["msg"]
+            for e in err.errors(include_url=False, include_input=False)
+        )
+        raise ConfigError(f"invalid setting: {problems}") from None
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:

@@ -20,7 +20,7 @@ import hashlib
 import math
 from typing import Any
 
-from rag.errors import ConfigError, LLMError
+from rag.errors import ConfigError
 
 
 class Embedder:
@@ -137,12 +137,12 @@ class OpenAICompatibleEmbedding(Embedder):
         return self._client
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
-        import openai
+        from rag.llm import api_error
 
         try:
             reply = self.client.embeddings.create(model=self.model_name.split(":", 1)[1], input=texts)
-        except openai.OpenAIError as err:
-            raise LLMError(f"The embeddings server failed: {type(err).__name__}: {err}") from None
+        except Exception as err:  # openai, httpx and JSON errors alike; the message never echoes the reply
+            raise api_error(err, "The embeddings server", self.base_url or "the OpenAI API") from None
         return [item.embedding for item in sorted(reply.data, key=lambda d: d.index)]
 
     def _get_query_embedding(self, query: str) -> list[float]:

@@ -106,16 +106,16 @@ def build(store: ChunkStore, previous: LexicalIndex | None = None) -> LexicalInd
     vocab = _Vocabulary(previous.vocab if previous is not None else {})
     current = store.chunk_ids()
     ids: list[str] = []
-    lengths = array("q")
-    forward = array("q")
-    kept_lengths = kept_forward = np.zeros(0, dtype=np.int64)
+    lengths = array("i")
+    forward = array("i")
+    kept_lengths = kept_forward = np.zeros(0, dtype=np.int32)
     wanted: list[str] | None = None  # None: read every chunk
     if previous is not None:
         alive = set(current)
         keep = np.fromiter((cid in alive for cid in previous.ids), dtype=bool, count=len(previous.ids))
         ids = [cid for cid, k in zip(previous.ids, keep) if k]
-        kept_lengths = previous.lengths[keep].astype(np.int64)
-        kept_forward = previous.forward[np.repeat(keep, previous.lengths)].astype(np.int64)
+        kept_lengths = previous.lengths[keep]
+        kept_forward = previous.forward[np.repeat(keep, previous.lengths)]
         known = set(previous.ids)
         wanted = [cid for cid in current if cid not in known]
     for cid, text in store.chunk_texts(wanted):
@@ -123,30 +123,43 @@ def build(store: ChunkStore, previous: LexicalIndex | None = None) -> LexicalInd
         ids.append(cid)
         lengths.append(len(numbers))
         forward.extend(numbers)
-    all_lengths = np.concatenate([kept_lengths, np.frombuffer(lengths, dtype=np.int64)])
-    all_forward = np.concatenate([kept_forward, np.frombuffer(forward, dtype=np.int64)])
+    all_lengths = np.concatenate([kept_lengths, np.frombuffer(lengths, dtype=np.int32)])
+    all_forward = np.concatenate([kept_forward, np.frombuffer(forward, dtype=np.int32)])
     return _index(ids, generation, dict(vocab), all_lengths, all_forward, store.identity)
 
 
 def _index(ids: list[str], generation: int, vocab: dict[str, int], lengths: np.ndarray,
            terms: np.ndarray, source: str = "") -> LexicalIndex:
-    """Postings from the forward index: sort (term, row) pairs, count them, weigh them."""
+    """Postings from the forward index: order (term, row) pairs by term, count repeats, weigh them.
+
+    Written to keep temporaries small (int32, one sort): at 100k chunks there are ~15M term
+    occurrences, and `rawi serve` may rebuild while it answers.
+    """
     n, v = len(ids), len(vocab)
-    small_lengths, small_terms = lengths.astype(np.int32), terms.astype(np.int32)
+    lengths, terms = lengths.astype(np.int32), terms.astype(np.int32)
     if n == 0 or len(terms) == 0:
         return LexicalIndex(ids, generation, vocab, np.zeros(v + 1, dtype=np.int64), np.zeros(0, dtype=np.int32),
-                            np.zeros(0, dtype=np.float32), small_lengths, small_terms, source)
-    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    pairs, tf = np.unique(terms * n + rows, return_counts=True)  # sorted by term, then chunk
-    term_of, row_of = pairs // n, pairs % n
+                            np.zeros(0, dtype=np.float32), lengths, terms, source)
+    order = np.argsort(terms, kind="stable")  # by term; rows stay ascending within a term
+    term_sorted = terms[order]
+    row_sorted = np.repeat(np.arange(n, dtype=np.int32), lengths)[order]
+    del order
+    first = np.empty(len(term_sorted), dtype=bool)  # first occurrence of each (term, row) pair
+    first[0] = True
+    np.not_equal(term_sorted[1:], term_sorted[:-1], out=first[1:])
+    first[1:] |= row_sorted[1:] != row_sorted[:-1]
+    at = np.flatnonzero(first)
+    del first
+    tf = np.diff(np.append(at, len(term_sorted))).astype(np.float32)
+    term_of, row_of = term_sorted[at], row_sorted[at]
+    del term_sorted, row_sorted, at
     df = np.bincount(term_of, minlength=v)
-    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-    norm = K1 * (1 - B + B * lengths / max(lengths.mean(), 1e-9))
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    norm = (K1 * (1 - B + B * lengths / max(float(lengths.mean()), 1e-9))).astype(np.float32)
     weights = idf[term_of] * tf / (tf + norm[row_of])  # Lucene drops the (k1 + 1) factor, as bm25s does
     starts = np.zeros(v + 1, dtype=np.int64)
     np.cumsum(df, out=starts[1:])
-    return LexicalIndex(ids, generation, vocab, starts, row_of.astype(np.int32), weights.astype(np.float32),
-                        small_lengths, small_terms, source)
+    return LexicalIndex(ids, generation, vocab, starts, row_of, weights.astype(np.float32), lengths, terms, source)
 
 
 _ARRAYS = ("starts", "rows", "weights", "lengths", "forward")

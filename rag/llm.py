@@ -50,8 +50,9 @@ class ChatLLM:
                 model=self.model, messages=messages, max_tokens=self.max_tokens, temperature=self.temperature,
                 stream=True,
             )
-            finished = False
+            finished = received = False
             for chunk in stream:
+                received = True
                 if not chunk.choices:
                     continue
                 choice = chunk.choices[0]
@@ -59,6 +60,9 @@ class ChatLLM:
                     yield choice.delta.content
                 if choice.finish_reason:
                     finished = True
+            if not received:  # e.g. HTTP 200 with a body that is not a stream of JSON events
+                raise LLMError(f"The language model at {display_url(self.base_url) or 'the OpenAI API'} "
+                               "sent a reply that is not a valid chat-completion stream.")
             if not finished:
                 raise LLMError("The language model's reply was cut off before it finished.")
         except LLMError:
@@ -67,22 +71,49 @@ class ChatLLM:
             raise self._error(err) from None
 
     def _error(self, err: Exception) -> LLMError:
-        import openai
+        return api_error(err, "The language model", self.base_url or "the OpenAI API")
 
-        where = self.base_url or "the OpenAI API"
-        if isinstance(err, openai.APITimeoutError):
-            return LLMError(f"The language model at {where} did not answer in time.")
-        if isinstance(err, openai.APIConnectionError):
-            return LLMError(f"The language model at {where} cannot be reached.")
-        if isinstance(err, openai.RateLimitError):
-            return LLMError(f"The language model at {where} is rate-limiting requests (429); try again shortly.")
-        if isinstance(err, openai.AuthenticationError):
-            return LLMError(f"The language model at {where} refused the API key (401).")
-        if isinstance(err, openai.APIStatusError):
-            return LLMError(f"The language model at {where} failed with HTTP {err.status_code}.")
-        if isinstance(err, (json.JSONDecodeError, ValueError)):
-            return LLMError(f"The language model at {where} sent a reply that is not valid JSON.")
-        return LLMError(f"The language model at {where} failed ({type(err).__name__}).")
+
+def display_url(url: str) -> str:
+    """`url` as it may be shown or logged: scheme, host, port and path; no user:password@, query or fragment."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, "", "")) if parts.scheme else url.split("?")[0]
+    except ValueError:
+        return "(URL)"
+
+
+def api_error(err: Exception, what: str, url: str) -> LLMError:
+    """An `LLMError` that says what went wrong with an OpenAI-shaped server, in words.
+
+    Built from the error's type and HTTP status only: never from the server's reply body or the
+    exception text, which may echo the API key ("Incorrect API key provided: sk-..."), and with
+    the URL's credentials and query string removed.
+    """
+    import httpx
+    import openai
+
+    where = display_url(url)
+    if isinstance(err, openai.APITimeoutError):
+        return LLMError(f"{what} at {where} did not answer in time.")
+    if isinstance(err, openai.APIConnectionError):
+        return LLMError(f"{what} at {where} cannot be reached.")
+    if isinstance(err, openai.RateLimitError):
+        return LLMError(f"{what} at {where} is rate-limiting requests (429); try again shortly.")
+    if isinstance(err, openai.AuthenticationError):
+        return LLMError(f"{what} at {where} refused the API key (401).")
+    if isinstance(err, openai.APIStatusError):
+        return LLMError(f"{what} at {where} failed with HTTP {err.status_code}.")
+    if isinstance(err, (json.JSONDecodeError, ValueError)):
+        return LLMError(f"{what} at {where} sent a reply that is not valid JSON.")
+    if isinstance(err, httpx.TransportError):  # the connection dropped while the reply was streaming in
+        return LLMError(f"{what} at {where} dropped the connection; the reply was cut off before it finished.")
+    return LLMError(f"{what} at {where} failed ({type(err).__name__}).")
 
 
 def build_chat_llm(settings: Any) -> ChatLLM:

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from rag.errors import BadQuestionError, EmptyStoreError, StoreError
+from rag.results import Answer
 from tests.conftest import env_without_rawi
 
 QUESTION = "من هو السفير الروسي لدى ليبيا الذي دافع عن وجود قوات بلاده في شرق ليبيا وجنوبها؟"  # dev q01
@@ -80,6 +81,51 @@ def test_a_question_that_cannot_be_asked_raises_bad_question_error_with_a_readab
 def test_a_too_long_question_is_refused_by_stream_as_well_before_any_work(sample_assistant):
     with pytest.raises(BadQuestionError, match="2000"):
         next(iter(sample_assistant.stream("س" * 20_000)))
+
+
+@pytest.mark.parametrize(
+    "question, says",
+    [("", "type a question"), ("\t\n \u200b", "type a question"), ("؟!،.…«»", "no words"), ("😀🇱🇾❓", "no words")],
+    ids=["empty", "whitespace-and-zero-width", "only-punctuation", "only-emoji"],
+)
+def test_stream_refuses_a_question_that_cannot_be_asked_before_yielding_anything(sample_assistant, question, says):
+    events = sample_assistant.stream(question)
+    with pytest.raises(BadQuestionError, match=says):
+        next(events)
+
+
+@pytest.mark.parametrize("question", [None, 42, ["من هو السفير؟"], {"text": "سؤال"}], ids=["none", "number", "list", "dict"])
+def test_a_question_that_is_not_text_raises_bad_question_error(sample_assistant, question):
+    with pytest.raises(BadQuestionError, match="text|type a question"):
+        sample_assistant.ask(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["俄罗斯驻利比亚大使是谁？", "Кто посол России в Ливии?", "من هو السفير الروسي لدى ليبيا؟ 🤔🇷🇺", "ℌ𝔢𝔩𝔩𝔬 ١٢٣"],
+    ids=["chinese", "cyrillic", "arabic-with-emoji", "math-letters-and-arabic-digits"],
+)
+def test_a_question_in_another_script_gets_an_answer_or_an_abstention_never_an_error(
+    sample_assistant, verify_citations, question
+):
+    events = list(sample_assistant.stream(question))
+    answer = events[-1]
+    assert isinstance(answer, Answer) and answer.answer
+    assert all(isinstance(e, str) for e in events[:-1])
+    if answer.abstained:
+        assert answer.citations == []
+    else:
+        assert answer.citations
+    verify_citations(answer)
+
+
+def test_markup_in_a_question_is_plain_text_to_the_engine_and_the_question_is_answered(sample_assistant, verify_citations):
+    question = "<script>alert('x')</script> " + QUESTION + " <b>عاجل</b>"
+    answer = sample_assistant.ask(question)
+    assert answer.question == question  # kept as typed, not stripped or interpreted
+    assert not answer.abstained and "أغانين" in answer.answer
+    verify_citations(answer)
+    assert json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))["answer"] == answer.answer
 
 
 def test_control_characters_and_zero_width_marks_are_stripped_and_the_question_is_still_answered(

@@ -87,3 +87,47 @@ def test_ask_with_a_question_of_only_punctuation_exits_2_with_a_message(sample_s
     assert status == 2
     assert captured.out == ""
     assert "no words" in captured.err
+
+
+@pytest.mark.parametrize(
+    "question, says",
+    [("", "type a question"), ("  \t ", "type a question"), ("\u200b\u2066\u200f", "type a question"),
+     ("سؤال " * 4_000, "too long"), ("😀🇱🇾❓", "no words")],
+    ids=["empty", "whitespace", "only-zero-width-marks", "20000-chars", "only-emoji"],
+)
+def test_ask_with_a_question_that_cannot_be_asked_exits_2_with_one_readable_line(
+    sample_store_settings, capsys, question, says
+):
+    status = main(["ask", question, "--store", str(sample_store_settings.store)])
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert captured.err.startswith("rawi: ") and says in captured.err.lower()
+    assert len(captured.err.strip().splitlines()) == 1 and len(captured.err) < 300
+    assert "Traceback" not in captured.err
+
+
+def test_ask_cleans_control_characters_and_zero_width_marks_and_still_answers(sample_store_settings, capsys, corpus_texts):
+    dirty = "\u200f" + QUESTION.replace(" ", "\u200b \x07", 3) + "\ufeff\x00"
+    status = main(["ask", dirty, "--store", str(sample_store_settings.store), "--json"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    data = json.loads(captured.out)
+    assert not data["abstained"] and "أغانين" in data["answer"]
+    for c in data["citations"]:
+        assert c["quote"] == corpus_texts[c["file"]][c["start"] : c["end"]]
+
+
+@pytest.mark.parametrize("question", ["俄罗斯驻利比亚大使是谁？", "Кто посол России в Ливии?"], ids=["chinese", "cyrillic"])
+def test_ask_in_another_script_prints_an_answer_or_an_abstention_and_exits_0(sample_store_settings, capsys, question):
+    status = main(["ask", question, "--store", str(sample_store_settings.store), "--json"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    data = json.loads(captured.out)
+    assert data["answer"] and (data["abstained"] or data["citations"])
+
+
+def test_ask_with_markup_in_the_question_still_answers_it(sample_store_settings, capsys):
+    status = main(["ask", "<script>alert(1)</script> " + QUESTION, "--store", str(sample_store_settings.store)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "أغانين" in captured.out

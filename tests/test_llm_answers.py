@@ -211,6 +211,21 @@ def test_a_server_failing_with_500_every_time_gets_bounded_retries_then_the_extr
     assert_extractive_fallback(answer, verify_citations, says="HTTP 500")
 
 
+def test_a_server_rate_limiting_every_request_gets_the_extractive_answer_then_the_next_question_uses_the_llm(
+    bot, server, verify_citations
+):
+    server.script(*[Reply.status(429)] * 3)
+    limited = bot.ask(QUESTION)
+    assert server.request_count == 2  # one retry, then give up: never a loop against a rate limit
+    assert_extractive_fallback(limited, verify_citations, says="rate-limiting requests (429)")
+
+    reply, n = aganin_reply(bot)
+    server.reset()
+    server.script(Reply.text(reply))
+    answer = bot.ask(QUESTION)
+    assert answer.mode == "llm" and answer.warnings == [] and [c.n for c in answer.citations] == [n]
+
+
 def test_a_reply_slower_than_the_timeout_falls_back_and_the_next_question_works(
     sample_store_settings, server, verify_citations
 ):

@@ -398,6 +398,25 @@ def test_ask_endpoint_returns_the_cli_json_with_citations_that_verify(served, co
     assert "too long" in str(err.value) or "طويل" in str(err.value)
 
 
+@pytest.mark.parametrize("value, says", [(42, "must be text"), (["سؤال"], "must be text"), (None, "type a question"),
+                                         ("\u200b\x00 ", "type a question"), ("؟!" * 20, "no words")],
+                         ids=["number", "list", "null", "invisible", "only-punctuation"])
+def test_ask_endpoint_answers_a_hostile_request_with_a_message_and_keeps_serving(served, value, says):
+    def call(data: list) -> str:
+        request = urllib.request.Request(served.url + "gradio_api/call/ask", data=json.dumps({"data": data}).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=15) as reply:
+            event_id = json.loads(reply.read())["event_id"]
+        with urllib.request.urlopen(served.url + f"gradio_api/call/ask/{event_id}", timeout=60) as events:
+            return events.read().decode("utf-8")
+
+    refused = call([value])
+    assert "event: error" in refused
+    message = json.loads(refused.split("data:", 1)[1].strip().splitlines()[0])["error"]
+    assert says in message and "Traceback" not in message
+    assert "event: complete" in call([AMBASSADOR_Q])  # the next request is answered
+
+
 def test_login_is_required_when_set_and_the_password_never_shows(corpus_rig):
     from gradio_client import Client
 

@@ -119,3 +119,109 @@ def test_an_ingest_that_blows_up_leaves_no_file_behind(uploader, tmp_path, monke
     with pytest.raises(RuntimeError):
         uploader.add([write(tmp_path / "t", "solar.txt", ARTICLE)])
     assert not any(uploader.folder.iterdir())
+
+
+# --- hostile batches ---------------------------------------------------------------------------------
+
+def files_under(root: Path) -> set[Path]:
+    return {p.relative_to(root) for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_hostile_batch_refuses_each_bad_file_with_a_message_and_still_adds_the_good_ones(uploader, tmp_path):
+    incoming = tmp_path / "browser"
+    good = write(incoming, "solar.txt", ARTICLE)
+    batch = [
+        write(incoming, "..\\..\\..\\Windows\\evil.txt", ARTICLE.replace("غدامس", "غات")),  # backslashes: one name
+        write(incoming, "..hidden\x01\x1b[31m.md", ARTICLE.replace("غدامس", "سبها")),  # control characters
+        Path("/nonexistent/dir/with\x00nul.txt"),  # NUL: no such file can exist; refused, not a crash
+        write(incoming, "photo.png", b"\x89PNG\r\n\x1a\n"),
+        write(incoming, "run.txt.exe", b"MZ\x90\x00"),
+        write(incoming, "fake.txt", bytes(range(256)) * 8),  # right extension, not text
+        write(incoming, "big.txt", "ا" * 20_000),  # 40 kB > 0.01 MB
+        write(incoming, "empty.md", b""),
+        good,
+    ]
+    store = uploader.assistant.settings.store
+    before_outside = files_under(tmp_path) - {p for p in files_under(tmp_path) if (tmp_path / p).is_relative_to(store)}
+    results = uploader.add(batch)
+
+    assert [r.ok for r in results] == [True, True, False, False, False, False, False, False, True]
+    assert [r.name for r in results[:2]] == ["evil.txt", "hidden_31m.md"]
+    saved = sorted(p.name for p in uploader.folder.iterdir())
+    assert saved == sorted([results[0].name, results[1].name, "solar.txt"])
+    assert all("/" not in r.name and "\\" not in r.name and "\x00" not in r.name and r.name.isprintable()
+               for r in results)
+    for r in results[2:8]:
+        assert r.message and "Traceback" not in r.message and len(r.message) < 200, r
+    assert "ميغابايت" in results[6].message and "فارغ" in results[7].message
+    assert "غير مقبول" in results[3].message and "غير مقبول" in results[4].message
+    # Nothing was written outside the store; inside it, only the uploads folder and the store's own indexes.
+    after = files_under(tmp_path)
+    outside = {p for p in after if not (tmp_path / p).is_relative_to(store)}
+    assert outside == before_outside
+    for p in after:
+        inside = (tmp_path / p)
+        if inside.is_relative_to(store) and not inside.is_relative_to(uploader.folder):
+            assert inside.relative_to(store).parts[0] in ("chroma", "lexical"), p
+    records = uploader.assistant.store.file_records()
+    assert {results[0].name, results[1].name, "solar.txt"} <= set(records)
+    assert len(records) == 4  # the corpus article and the three good uploads
+
+
+def test_a_batch_over_the_file_limit_adds_the_first_files_and_refuses_the_rest_each_with_a_message(uploader, tmp_path):
+    uploader.max_files = 3
+    batch = [write(tmp_path / "many", f"article{i}.txt", ARTICLE.replace("غدامس", f"غدامس {i}")) for i in range(6)]
+    results = uploader.add(batch)
+    assert [r.ok for r in results] == [True, True, True, False, False, False]
+    assert all("3" in r.message and "دفعة أخرى" in r.message for r in results[3:])
+    assert [r.name for r in results[3:]] == ["article3.txt", "article4.txt", "article5.txt"]
+    assert sorted(p.name for p in uploader.folder.iterdir()) == ["article0.txt", "article1.txt", "article2.txt"]
+
+
+# --- through the served app ----------------------------------------------------------------------------
+
+def post_upload(url: str, filename: str, content: bytes) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+    import uuid
+
+    boundary = uuid.uuid4().hex
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{filename}"\r\n'
+            "Content-Type: text/plain\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(url + "gradio_api/upload", data=body, method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, reply.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode("utf-8", "replace")
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated")
+@pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
+def test_the_served_app_refuses_oversized_uploads_and_saves_a_traversal_name_inside_the_uploads_folder(tmp_path, corpus_dir):
+    import json
+
+    from rag.assistant import Assistant
+    from tests.test_ui_app import serve
+
+    rig = Rig(make_settings(tmp_path, max_upload_mb=0.01))
+    assert rig.ingest(corpus_dir / ART_000).ok
+    served = serve(Assistant(rig.settings, rig.store, rig.embedder, None), rig.settings.store)
+    try:
+        status, text = post_upload(served.url, "big.txt", ("ا" * 20_000).encode())  # 40 kB > RAWI_MAX_UPLOAD_MB
+        assert status == 413, text
+
+        status, text = post_upload(served.url, "../../../../etc/passwd.txt", ARTICLE.encode())
+        assert status == 200, text
+        (received,) = json.loads(text)
+        upload = next(f.fn for f in served.app.fns.values() if getattr(f.fn, "__name__", "") == "upload")
+        report, _status, cleared = upload([received])
+    finally:
+        served.app.close()
+    assert cleared is None  # the file box is emptied for the next upload
+    assert "passwd.txt" in report and "rawi-upload-ok" in report
+    assert (rig.settings.store / "uploads" / "passwd.txt").read_text(encoding="utf-8") == ARTICLE
+    assert "passwd.txt" in rig.store.file_records()
+    assert not (tmp_path / "etc").exists()

@@ -6,6 +6,9 @@ never prunes or duplicates an upload. A file name is reduced to one safe path co
 folders, no `..`, no hidden or control characters, a supported extension) and the file is written
 only inside that folder. A name already used by an article from elsewhere in the store gets a
 numbered suffix instead of replacing it; uploading the same name again updates that upload.
+Every file of a batch gets its own verdict (at most `MAX_FILES_PER_UPLOAD` are taken), so one bad
+file never stops the good ones. It does not enforce the size limit of the HTTP upload itself:
+Gradio does, with the same `RAWI_MAX_UPLOAD_MB` (`ui.app.launch`).
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.errors import RawiError
+
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
 UPLOADS_DIRNAME = "uploads"
+MAX_FILES_PER_UPLOAD = 50  # one batch; the files past it are refused, each with a message
 _MAX_NAME = 100
 _UNSAFE = re.compile(r"[^\w\-.() ]+", re.UNICODE)
 _FORMAT_CHARS = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
@@ -55,6 +61,13 @@ def safe_name(original: str) -> str:
     return stem + suffix
 
 
+def _shown_name(raw: str) -> str:
+    """A name fit to show in a message about a refused file: printable, short, never a path."""
+    name = re.split(r"[\\/]", str(raw))[-1]
+    name = "".join(ch for ch in _FORMAT_CHARS.sub("", name) if unicodedata.category(ch)[0] != "C")
+    return name[:_MAX_NAME] or "(بلا اسم)"
+
+
 @dataclass
 class UploadResult:
     ok: bool
@@ -65,8 +78,9 @@ class UploadResult:
 class Uploader:
     """Saves and ingests uploads for one `Assistant`; one upload at a time."""
 
-    def __init__(self, assistant: Any, max_mb: float) -> None:
+    def __init__(self, assistant: Any, max_mb: float, max_files: int = MAX_FILES_PER_UPLOAD) -> None:
         self.assistant = assistant
+        self.max_files = max_files
         self.max_bytes = int(max_mb * 1_000_000)
         self.max_mb = max_mb
         self.folder = (Path(assistant.settings.store) / UPLOADS_DIRNAME).resolve()
@@ -88,10 +102,19 @@ class Uploader:
             candidate = f"{stem}-{i}{suffix}"
 
     def add(self, paths: list[str | Path]) -> list[UploadResult]:
-        """Check, save and ingest each file; every file gets its own verdict."""
+        """Check, save and ingest each file; every file gets its own verdict.
+
+        At most `max_files` files of one batch are taken; each file past them is refused with a
+        message saying so, and the files before them are still added.
+        """
         results = []
         with self._lock:
-            for path in paths:
+            for i, path in enumerate(paths):
+                if i >= self.max_files:
+                    results.append(UploadResult(False, _shown_name(Path(path).name), (
+                        f"عدد الملفات أكبر من الحد ({self.max_files} ملفاً في المرة الواحدة)؛ "
+                        "لم يُضف هذا الملف، فارفعه في دفعة أخرى.")))
+                    continue
                 results.append(self._add_one(Path(path)))
         return results
 
@@ -104,8 +127,10 @@ class Uploader:
             target.write_bytes(previous)
 
     def _add_one(self, temp: Path) -> UploadResult:
-        shown = temp.name
+        shown = _shown_name(temp.name)
         try:
+            if "\x00" in str(temp):  # no file can have such a path; stat() would raise ValueError
+                raise UploadRefused("اسم الملف يحتوي على محارف غير مسموح بها.")
             name = safe_name(temp.name)
             shown = name
             size = temp.stat().st_size
@@ -139,5 +164,7 @@ class Uploader:
             return UploadResult(True, target.name, f"{verb}: {report.chunks_written} مقطعاً مفهرساً؛ يمكنك السؤال عنه الآن.")
         except UploadRefused as why:
             return UploadResult(False, shown, str(why))
+        except RawiError as err:  # e.g. the embeddings server is down: this file fails, the batch goes on
+            return UploadResult(False, shown, str(err))
         except OSError as err:
             return UploadResult(False, shown, f"تعذّر حفظه ({err.strerror or type(err).__name__}).")
