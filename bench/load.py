@@ -4,10 +4,10 @@
 
 Starts `rawi serve` on a free port of 127.0.0.1 over `--store` (default: the sample corpus
 ingested into a temporary store, offline extractive mode), then runs `--sessions` chat sessions
-at once for `--seconds`. Each session is a conversation through the page's HTTP API (`ask`, with
-its `history` for follow-ups): it walks `eval/questions/dev.jsonl` from its own starting point,
-single questions and multi-turn conversations alike, and asks the next one as soon as an answer
-arrives. It reports requests served, errors (the target is none), latency percentiles, and the
+at once for `--seconds`. Each session asks through the page's HTTP API (`ask`, one question per
+call, as API clients do): it walks `eval/questions/dev.jsonl` from its own starting point, single
+questions and the turns of multi-turn conversations (follow-ups such as "ومن رافقه؟") alike, and
+asks the next one as soon as an answer arrives. It reports requests served, errors (the target is none), latency percentiles, and the
 server's resident memory sampled from /proc every few seconds (the target is flat), prints them
 and writes them as JSON to `--out` (default bench/results/load.json). It stops by itself: the
 server is stopped when the time is up, also on errors or Ctrl-C. Nothing leaves the machine.
@@ -61,11 +61,11 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def ask(port: int, question: str, history: list[dict[str, str]], timeout: float) -> dict:
+def ask(port: int, question: str, timeout: float) -> dict:
     """One call of the `ask` API over Gradio's HTTP interface: POST the call, then read its event stream."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        body = json.dumps({"data": [question, history]}, ensure_ascii=False).encode("utf-8")
+        body = json.dumps({"data": [question]}, ensure_ascii=False).encode("utf-8")
         conn.request("POST", "/gradio_api/call/ask", body=body, headers={"Content-Type": "application/json"})
         resp = conn.getresponse()
         data = resp.read()
@@ -95,7 +95,7 @@ def ask(port: int, question: str, history: list[dict[str, str]], timeout: float)
 
 
 class Session(threading.Thread):
-    """One user: conversations one after another, follow-ups with the history so far."""
+    """One user: the question file's conversations one after another, every turn asked in order."""
 
     def __init__(self, n: int, port: int, convs: list[list[str]], stop_at: float, timeout: float, record) -> None:
         super().__init__(daemon=True, name=f"session-{n}")
@@ -104,15 +104,13 @@ class Session(threading.Thread):
     def run(self) -> None:
         i = self.n * 7  # each session starts elsewhere in the file
         while time.monotonic() < self.stop_at:
-            history: list[dict[str, str]] = []
             for turn, question in enumerate(self.convs[i % len(self.convs)]):
                 if time.monotonic() >= self.stop_at:
                     return
                 began = time.perf_counter()
                 try:
-                    result = ask(self.port, question, history, self.timeout)
+                    ask(self.port, question, self.timeout)
                     self.record(time.perf_counter() - began, None, turn > 0)
-                    history += [{"role": "user", "content": question}, {"role": "assistant", "content": result["answer"]}]
                 except Exception as err:  # noqa: BLE001 - every failure is counted and reported
                     self.record(time.perf_counter() - began, f"{type(err).__name__}: {err}", turn > 0)
                     break
@@ -206,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = start_server(store, port, env, log)
     try:
         wait_until_up(proc, port, 180, log)
-        ask(port, convs[0][0], [], args.timeout)  # warm up: loads the lexical index and the model
+        ask(port, convs[0][0], args.timeout)  # warm up: loads the lexical index and the model
         print(f"rawi serve (pid {proc.pid}) up on 127.0.0.1:{port}; {args.sessions} sessions for {args.seconds:g} s",
               flush=True)
         began = time.monotonic()

@@ -141,10 +141,6 @@ def test_rawi_serve_answers_from_an_ingest_made_by_another_process_while_it_runs
     result = client.predict(question, api_name="/ask")
     assert result["sources"][0]["file"] == name(300) and not result["abstained"]
 
-    # A follow-up through the API carries its history: the earlier question's subject is searched for too.
-    follow_up = client.predict("ومن ذكره؟", [{"role": "user", "content": question}], api_name="/ask")
-    assert marker(300) in follow_up["search_query"] and follow_up["sources"][0]["file"] == name(300)
-
 
 # --- a Chroma server shared by several app instances ---------------------------------------------------
 

@@ -6,9 +6,8 @@ Everything shown is built by `ui.render` from escaped text, so markup inside an 
 question is displayed as text. The conversation the engine sees is kept as plain text in a
 `gr.State`, never read back from the rendered chat. The engine is `rag.assistant`.
 
-API: the `ask` endpoint (`gradio_client.Client(url).predict(question, api_name="/ask")`, with an
-optional `history` list of {"role", "content"} turns for follow-ups) returns the same JSON object
-as `rawi ask --json`; the page's own events are private.
+API: the `ask` endpoint (`gradio_client.Client(url).predict(question, api_name="/ask")`) returns
+the same JSON object as `rawi ask --json`; the page's own events are private.
 """
 
 from __future__ import annotations
@@ -149,14 +148,6 @@ def auth_pair(settings: Any) -> tuple[str, str] | None:
     return user.strip(), password
 
 
-def _api_history(history: Any) -> list[dict[str, str]]:
-    """The `ask` API's optional history, kept to well-formed turns (anything else is ignored, not an error)."""
-    if not isinstance(history, list):
-        return []
-    return [{"role": str(t.get("role", "")), "content": str(t.get("content", ""))}
-            for t in history if isinstance(t, dict) and t.get("role") in ("user", "assistant")]
-
-
 def _history(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     """The conversation as the engine wants it: plain text, failed turns left out."""
     history: list[dict[str, str]] = []
@@ -250,14 +241,10 @@ def build_app(assistant: Any) -> Any:
             lines = [(False, ", ".join(Path(p).name for p in paths), "تعذّرت إضافة الملفات بسبب خطأ غير متوقع.")]
         return upload_report_html(lines), status(), None
 
-    def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
-        """Answer one question with verified citations: the same JSON object as `rawi ask --json`.
-
-        `history` (optional): the conversation so far, [{"role": "user"|"assistant", "content": str}, ...],
-        for follow-up questions.
-        """
+    def ask(question: str) -> dict[str, Any]:
+        """Answer one question with verified citations: the same JSON object as `rawi ask --json`."""
         try:
-            return assistant.ask(question, history=_api_history(history)).to_dict()
+            return assistant.ask(question).to_dict()
         except RawiError as err:
             raise gr.Error(str(err), print_exception=False) from None
 
