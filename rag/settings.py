@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         description="Login for the chat page and its API as `user:password`. Empty: no login (fine on 127.0.0.1; "
         "set it before serving on a shared address). Never logged or shown.",
     )
+    max_sessions: int = Field(
+        1000, ge=10,
+        description="Chat sessions (browser tabs, API calls) whose state `rawi serve` keeps in memory; the oldest are "
+        "dropped beyond this. Every API call is a session to Gradio: this bounds the server's memory under load.",
+    )
     max_upload_mb: float = Field(
         5.0, gt=0, description="Largest article the chat page accepts as an upload (saved in `<store>/uploads/`).",
     )

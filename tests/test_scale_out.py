@@ -314,3 +314,24 @@ def test_an_ingest_killed_while_writing_to_a_chroma_server_is_finished_once_its_
                  RAWI_INGEST_LOCK_WAIT_S="60", RAWI_INGEST_LEASE_S="4", **server_env)
     assert again.returncode == 0, again.stderr
     assert_store_consistent(tmp_path / "check", [tmp_path / "a"], **server_settings(server_env))
+
+
+# --- one instance under load: memory stays bounded ----------------------------------------------------
+
+
+def test_rawi_serve_keeps_at_most_max_sessions_in_memory(corpus_rig):
+    """Gradio keeps state for every session, and every API call is one (~50 kB each, 10,000 by default)."""
+    from bench.load import ask
+    from rag.assistant import Assistant
+    from ui.app import launch
+
+    settings = corpus_rig.settings.model_copy(update={"max_sessions": 10})
+    port = free_port()
+    app = launch(Assistant(settings, corpus_rig.store, corpus_rig.embedder, None), port=port,
+                 prevent_thread_lock=True, quiet=True)
+    try:
+        for _ in range(25):
+            assert ask(port, "من هو السفير الروسي لدى ليبيا؟", timeout=60)["citations"]
+        assert 0 < len(app.state_holder.session_data) <= 10
+    finally:
+        app.close()

@@ -306,5 +306,6 @@ def launch(assistant: Any, host: str = "127.0.0.1", port: int = 7860, *, prevent
         auth_message="راوي: سجّل الدخول / rawi: please sign in" if auth else None,
         max_file_size=int(settings.max_upload_mb * 1_000_000), show_error=False,
         prevent_thread_lock=prevent_thread_lock, quiet=quiet, footer_links=["api"],
+        state_session_capacity=settings.max_sessions,  # Gradio keeps ~50 kB per session, 10,000 by default
     )
     return app
