@@ -211,8 +211,8 @@ class Assistant:
         c_terms = [t for t in lexical_terms(carried) if t not in q_terms]
         extra_sources = [
             (neighbor, n)
-            for n, s in enumerate(sources[:2], start=1)
-            for neighbor in sources_from_chunks(self.store.neighbors(s.file, s.chunk_index))
+            for n, hit in enumerate(retrieval.hits[:2], start=1)
+            for neighbor in sources_from_chunks(self.store.neighbors(hit.chunk))
         ]
         text, citations, abstained, confidence, sources = self.extractive.answer(
             question, q_terms, c_terms, sources, [h.score for h in retrieval.hits], retrieval.query_vector, file_texts,
