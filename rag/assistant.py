@@ -22,6 +22,7 @@ from rag.answer import (
     looks_like_abstention, sources_from_chunks, sources_from_hits, usage_of,
 )
 from rag.arabic import is_mostly_arabic, lexical_terms, tokenize
+from rag.embedders import PassageMemo
 from rag.errors import BadQuestionError, EmptyStoreError, LLMError
 from rag.results import Answer, Citation, Source
 from rag.retrieve import HybridRetriever, Mode, Retrieval
@@ -89,7 +90,7 @@ class Assistant:
         )
         self.extractive = ExtractiveAnswerer(
             idf=lambda term: self.retriever.last_lexical_index.idf(term),
-            embed_passages=embedder.get_text_embedding_batch,
+            embed_passages=PassageMemo(embedder.get_text_embedding_batch),
             abstain_threshold=settings.abstain_threshold,
             rerank=settings.rerank_sentences,
             max_sentences=settings.answer_sentences,
