@@ -75,6 +75,7 @@ _NUMBER_HINT = re.compile(r"(\d|واحد|اثن|ثلاث|اربع|خمس|ست|س
 _WHEN = {"متي", "امتي", "when", "تاريخ", "date", "year", "عام", "سنه"}
 _HOW_MANY = {"كم", "عدد", "many", "much"}
 SEMANTIC_WEIGHT = 0.5  # share of the embedding similarity in a re-ranked sentence's score
+OWN_SHARE = 0.7  # a follow-up's own words' share of the coverage; the carried previous question has the rest
 TYPE_BONUS = 0.1  # added to a sentence holding what the question asks for (a date, a number)
 
 
@@ -124,10 +125,11 @@ class ExtractiveAnswerer:
         Neighbours matter because a chunk boundary can fall right before the sentence that
         answers: the retrieved chunk is about the right event, the fact sits next door.
         """
-        weights = {t: self.idf(t) for t in question_terms}
-        for t in carried_terms:
-            weights.setdefault(t, 0.5 * self.idf(t))
-        total = sum(weights.values()) or 1.0
+        own = {t: self.idf(t) for t in question_terms}
+        carried = {t: self.idf(t) for t in carried_terms if t not in own}
+        own_total, carried_total = sum(own.values()), sum(carried.values())
+        # A follow-up's own words say what it asks; the carried turn only says what it is about.
+        own_share = OWN_SHARE if carried_total > 0 and own_total > 0 else (1.0 if own_total > 0 else 0.0)
         top = max(source_scores) if source_scores else 1.0
         kind = answer_type(question)
         scored: list[Scored] = []
@@ -147,7 +149,11 @@ class ExtractiveAnswerer:
                 continue  # overlapping chunks repeat sentences; keep the better-ranked copy
             seen.add((sentence.file, sentence.start, sentence.end))
             terms = set(lexical_terms(sentence.text))
-            coverage = sum(w for t, w in weights.items() if t in terms) / total
+            coverage = 0.0
+            if own_total > 0:
+                coverage += own_share * sum(w for t, w in own.items() if t in terms) / own_total
+            if carried_total > 0:
+                coverage += (1 - own_share) * sum(w for t, w in carried.items() if t in terms) / carried_total
             bonus = TYPE_BONUS if kind and _type_match(kind, sentence.text) else 0.0
             scored.append(Scored(sentence, 0.75 * coverage + 0.25 * prior + bonus, coverage, prior))
         scored.sort(key=lambda s: -s.score)

@@ -33,6 +33,7 @@ _REFERRING = set(
     "تلك ذلك هذه هذا هؤلاء هناك هنالك حينها وقتها عندها نفسه نفسها هو هي هم هما ايضا كذلك "
     "he she they it its his her their them him there that those this these then also".split()
 )
+NEIGHBOR_SOURCES = 5  # retrieved sources whose neighbouring chunks also offer sentences
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
 
 
@@ -207,7 +208,7 @@ class Assistant:
         c_terms = [t for t in lexical_terms(carried) if t not in q_terms]
         extra_sources = [
             (neighbor, n)
-            for n, s in enumerate(sources[:2], start=1)
+            for n, s in enumerate(sources[:NEIGHBOR_SOURCES], start=1)
             for neighbor in sources_from_chunks(self.store.neighbors(s.file, s.chunk_index))
         ]
         text, citations, abstained, confidence, sources = self.extractive.answer(
