@@ -75,6 +75,8 @@ _NUMBER_HINT = re.compile(r"(\d|واحد|اثن|ثلاث|اربع|خمس|ست|س
 _WHEN = {"متي", "امتي", "when", "تاريخ", "date", "year", "عام", "سنه"}
 _HOW_MANY = {"كم", "عدد", "many", "much"}
 SEMANTIC_WEIGHT = 0.5  # share of the embedding similarity in a re-ranked sentence's score
+CROSS_POOL = 16  # sentences re-scored by embedding for a question not in Arabic
+CROSS_SEMANTIC_WEIGHT = 0.8  # share of the embedding similarity in their score
 OWN_SHARE = 0.7  # a follow-up's own words' share of the coverage; the carried previous question has the rest
 TYPE_BONUS = 0.1  # added to a sentence holding what the question asks for (a date, a number)
 
@@ -158,14 +160,20 @@ class ExtractiveAnswerer:
             scored.append(Scored(sentence, 0.75 * coverage + 0.25 * prior + bonus, coverage, prior))
         scored.sort(key=lambda s: -s.score)
         if scored and query_vector is not None and self.rerank > 0:
-            self._rerank_by_embedding(scored, query_vector)
+            self._rerank_by_embedding(scored, query_vector, cross_lingual=not is_mostly_arabic(question))
             scored.sort(key=lambda s: -s.score)
         return scored
 
-    def _rerank_by_embedding(self, scored: list[Scored], query_vector: list[float]) -> None:
-        # Embedding sentences costs ~0.1 s each on 2 cores, so only the lexical front-runners;
-        # when nothing matches lexically (English question), the first sources' sentences instead.
-        if scored[0].coverage < 0.2:
+    def _rerank_by_embedding(self, scored: list[Scored], query_vector: list[float], cross_lingual: bool = False) -> None:
+        # Embedding sentences costs ~0.1 s each on 2 cores, so only the lexical front-runners.
+        # A question in another language (English) shares almost no words with Arabic text: its
+        # lexical score only knows names, so the embedding decides, over a wider pool of sentences
+        # (those sharing a name first, then in the order of their sources).
+        weight = SEMANTIC_WEIGHT
+        if cross_lingual:
+            pool = sorted(scored, key=lambda s: (s.coverage <= 0, s.sentence.source_n, s.sentence.start))[:CROSS_POOL]
+            weight = CROSS_SEMANTIC_WEIGHT
+        elif scored[0].coverage < 0.2:
             pool = sorted(scored, key=lambda s: (s.sentence.source_n, s.sentence.start))[: self.rerank + 4]
         else:
             pool = scored[: self.rerank]
@@ -174,7 +182,7 @@ class ExtractiveAnswerer:
             cosine = sum(a * b for a, b in zip(vec, query_vector))
             # e5 cosines live in ~[0.75, 0.9]: stretch them onto the 0..1 scale of coverage.
             semantic = min(1.0, max(0.0, (cosine - 0.75) / 0.15))
-            item.score = (1 - SEMANTIC_WEIGHT) * item.score + SEMANTIC_WEIGHT * semantic + 0.001  # reranked ones lead
+            item.score = (1 - weight) * item.score + weight * semantic + 0.001  # reranked ones lead
 
     def confidence(self, question: str, question_terms: list[str], scored: list[Scored]) -> float:
         """The best sentence's score, lowered by the share of the question's words the corpus never uses.

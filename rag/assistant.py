@@ -22,6 +22,7 @@ from rag.answer import (
     looks_like_abstention, sources_from_chunks, sources_from_hits, usage_of,
 )
 from rag.arabic import is_mostly_arabic, lexical_terms, tokenize
+from rag.glossary import arabic_equivalents
 from rag.errors import BadQuestionError, EmptyStoreError, LLMError
 from rag.results import Answer, Citation, Source
 from rag.retrieve import HybridRetriever, Mode, Retrieval
@@ -204,8 +205,8 @@ class Assistant:
         if not sources:
             return Answer(abstention_message(question), True, "extractive", [], [], question=question,
                           search_query=search_query)
-        q_terms = lexical_terms(question)
-        c_terms = [t for t in lexical_terms(carried) if t not in q_terms]
+        q_terms = self._answer_terms(question)
+        c_terms = [t for t in self._answer_terms(carried) if t not in q_terms]
         extra_sources = [
             (neighbor, n)
             for n, s in enumerate(sources[:NEIGHBOR_SOURCES], start=1)
@@ -217,6 +218,19 @@ class Assistant:
         )
         return Answer(text, abstained, "extractive", citations, sources, question=question,
                       search_query=search_query, confidence=round(confidence, 4))
+
+    def _answer_terms(self, text: str) -> list[str]:
+        """The lexical terms the extractive answerer weighs a sentence by.
+
+        A question not in Arabic keeps only the terms the corpus knows (transliterated names) and
+        gains the Arabic words the glossary gives for its English words.
+        """
+        terms = lexical_terms(text)
+        if not text or is_mostly_arabic(text):
+            return terms
+        index = self.retriever.last_lexical_index
+        kept = [t for t in terms if index.knows(t)] + lexical_terms(arabic_equivalents(text))
+        return list(dict.fromkeys(kept))
 
     def _llm_answer(self, question: str, search_query: str, sources: list[Source],
                     file_texts: dict[str, str]) -> Iterator[str]:
