@@ -71,24 +71,53 @@ _WEEKDAYS = "السبت|الاحد|الاثنين|الثلاثاء|الاربع�
 _MONTH_WORDS = ("يناير|فبراير|مارس|ابريل|مايو|يونيو|يونيه|يوليو|يوليه|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
                 "كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|اب|ايلول|تشرين")
 _DATE_HINT = re.compile(rf"(\b(?:19|20)\d\d\b|\d{{1,2}}\s*/|(?:^|\s)(?:و|في|يوم|مساء|صباح)?(?:{_WEEKDAYS}|{_MONTH_WORDS})(?:\s|$|[.,،])|امس|الماضي)")
-_NUMBER_HINT = re.compile(r"(\d|واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مئه|الف)")
-_WHEN = {"متي", "امتي", "when", "تاريخ", "date", "year", "عام", "سنه"}
-_HOW_MANY = {"كم", "عدد", "many", "much"}
+# Number words (normalised), matched as whole words after a proclitic (و ب ل ال) is taken off.
+_NUMBER_WORDS = frozenset(normalize(w) for w in (
+    "واحد واحدة اثنان اثنين اثنتين ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة "
+    "عشر عشرة عشرات عشرين ثلاثين أربعين خمسين ستين سبعين ثمانين تسعين مئة مائة مئات ألف آلاف مليون ملايين "
+    "مليار مليارات دولار دولارات دينار يورو روبل نصف ربع ضعف"
+).split())
+_WHEN = {"متي", "امتي", "when"}
+_WHEN_NOUNS = {"تاريخ", "يوم", "عام", "سنه", "شهر", "date", "day", "year", "month", "time"}
+_HOW_MANY = {"كم", "كام", "بكم"}
+_COUNT_NOUNS = {"عدد", "قيمه", "حجم", "مبلغ", "تكلفه", "number", "value", "amount", "cost", "price", "size"}
+_WHICH = {"اي", "ما", "which", "what"}
 SEMANTIC_WEIGHT = 0.5  # share of the embedding similarity in a re-ranked sentence's score
 CROSS_POOL = 16  # sentences re-scored by embedding for a question not in Arabic
 CROSS_SEMANTIC_WEIGHT = 0.8  # share of the embedding similarity in their score
 OWN_SHARE = 0.7  # a follow-up's own words' share of the coverage; the carried previous question has the rest
 TYPE_BONUS = 0.1  # added to a sentence holding what the question asks for (a date, a number)
+UNSEEN_PENALTY = 0.25  # times the share of the question's words the corpus never uses, off the confidence
+TYPE_MISMATCH_PENALTY = 0.2  # taken off the confidence when the best sentence holds no such thing
 
 
 def answer_type(question: str) -> str:
-    """"when", "count" or "" from the question words; a hint for picking sentences, not a parser."""
-    words = set(tokenize(question))
-    if words & _WHEN:
+    """"when", "count" or "" from the question's interrogatives; a hint for picking sentences, not a parser.
+
+    Only the asking words count: "متى", "في أي يوم/عام", "when", "which year" ask for a time;
+    "كم", "ما عدد/قيمة", "how many/much", "what number" for a number. A year mentioned as
+    context ("زيارة حفتر عام 2016") asks for nothing.
+    """
+    words = tokenize(question)
+    pairs = set(zip(words, words[1:]))
+    if set(words) & _WHEN or any(a in _WHICH and b in _WHEN_NOUNS for a, b in pairs):
         return "when"
-    if words & _HOW_MANY:
+    if set(words) & _HOW_MANY or ("how", "many") in pairs or ("how", "much") in pairs \
+            or any(a in _WHICH and b in _COUNT_NOUNS for a, b in pairs):
         return "count"
     return ""
+
+
+def _has_number(norm: str) -> bool:
+    """A digit, or a number word standing alone or behind proclitics (والخمس، بعشرة، آلاف)."""
+    for word in tokenize(norm):
+        if any(ch.isdigit() for ch in word):
+            return True
+        forms = {word, word[1:], word[2:]} if word[:1] in ("و", "ب", "ل", "ف") else {word}
+        forms |= {f[2:] for f in forms if f.startswith("ال")}
+        if forms & _NUMBER_WORDS:
+            return True
+    return False
 
 
 def _type_match(kind: str, text: str) -> bool:
@@ -96,7 +125,7 @@ def _type_match(kind: str, text: str) -> bool:
     if kind == "when":
         return bool(_DATE_HINT.search(norm))
     if kind == "count":
-        return bool(_NUMBER_HINT.search(norm))
+        return _has_number(norm)
     return False
 
 
@@ -196,7 +225,10 @@ class ExtractiveAnswerer:
         words = [t for t in question_terms if not t.startswith("~")]
         if words and is_mostly_arabic(question):
             unseen = sum(1 for t in words if not self.known(t)) / len(words)
-            best -= 0.25 * unseen
+            best -= UNSEEN_PENALTY * unseen
+        kind = answer_type(question)
+        if kind and not _type_match(kind, scored[0].sentence.text):
+            best -= TYPE_MISMATCH_PENALTY  # asked when / how many, and the best evidence holds no date / number
         return best
 
     def answer(self, question: str, question_terms: list[str], carried_terms: list[str], sources: list[Source],
