@@ -88,7 +88,8 @@ CROSS_SEMANTIC_WEIGHT = 0.8  # share of the embedding similarity in their score
 OWN_SHARE = 0.7  # a follow-up's own words' share of the coverage; the carried previous question has the rest
 TYPE_BONUS = 0.1  # added to a sentence holding what the question asks for (a date, a number)
 UNSEEN_PENALTY = 0.25  # times the share of the question's words the corpus never uses, off the confidence
-TYPE_MISMATCH_PENALTY = 0.2  # taken off the confidence when the best sentence holds no such thing
+CROSS_LINGUAL_OFFSET = 0.1  # added to the confidence of a question not in Arabic (see `confidence`)
+TYPE_MISMATCH_PENALTY = 0.3  # taken off the confidence when the best sentence holds no such thing
 
 
 def answer_type(question: str) -> str:
@@ -223,9 +224,13 @@ class ExtractiveAnswerer:
             return 0.0
         best = scored[0].score
         words = [t for t in question_terms if not t.startswith("~")]
-        if words and is_mostly_arabic(question):
-            unseen = sum(1 for t in words if not self.known(t)) / len(words)
+        if is_mostly_arabic(question):
+            unseen = sum(1 for t in words if not self.known(t)) / len(words) if words else 0.0
             best -= UNSEEN_PENALTY * unseen
+        else:
+            # Across languages the evidence scores lower for the same support: cross-lingual cosines
+            # run lower, and the question's words reach Arabic text only through names and the glossary.
+            best += CROSS_LINGUAL_OFFSET
         kind = answer_type(question)
         if kind and not _type_match(kind, scored[0].sentence.text):
             best -= TYPE_MISMATCH_PENALTY  # asked when / how many, and the best evidence holds no date / number
@@ -248,7 +253,7 @@ class ExtractiveAnswerer:
             return abstention_message(question), [], True, best, sources
         chosen: list[Scored] = [scored[0]]
         for cand in scored[1:]:
-            if len(chosen) >= self.max_sentences or cand.score < 0.8 * best:
+            if len(chosen) >= self.max_sentences or cand.score < 0.8 * scored[0].score:
                 break
             if any(_overlaps(cand.sentence, c.sentence) or _near_duplicate(cand.sentence, c.sentence) for c in chosen):
                 continue
