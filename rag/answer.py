@@ -82,6 +82,15 @@ _WHEN_NOUNS = {"تاريخ", "يوم", "عام", "سنه", "شهر", "date", "da
 _HOW_MANY = {"كم", "كام", "بكم"}
 _COUNT_NOUNS = {"عدد", "قيمه", "حجم", "مبلغ", "تكلفه", "number", "value", "amount", "cost", "price", "size"}
 _WHICH = {"اي", "ما", "which", "what"}
+_INTERROGATIVES = {"متي", "امتي", "كم", "كام", "ما", "ماذا", "من", "اي", "اين", "كيف", "لماذا", "مين", "ايه", "فين", "ازاي"}
+# Words a question is made of that say nothing about the answer: interrogatives (with و/ف), Egyptian
+# function words, prepositions carrying a pronoun. Left in, they count as terms no sentence covers
+# and as words the corpus "never uses", and sink the confidence of dialect and follow-up questions.
+QUESTION_STOPWORDS = frozenset(normalize(w) for w in (
+    "متى امتى إمتى ماذا لماذا ليه كيف أين فين مين إيه ايه إزاي ازاي كام اللي اللى دي ده دا دول "
+    "عشان علشان بتاع بتاعة كان كانت هو هي لسه برضه تاني تانى إليه إليها إليهم إليهما عنه عنها عنهم "
+    "معه معها معهم لديه لديها لديهم منهم بها به هل"
+).split())
 SEMANTIC_WEIGHT = 0.5  # share of the embedding similarity in a re-ranked sentence's score
 CROSS_POOL = 16  # sentences re-scored by embedding for a question not in Arabic
 CROSS_SEMANTIC_WEIGHT = 0.8  # share of the embedding similarity in their score
@@ -99,7 +108,7 @@ def answer_type(question: str) -> str:
     "كم", "ما عدد/قيمة", "how many/much", "what number" for a number. A year mentioned as
     context ("زيارة حفتر عام 2016") asks for nothing.
     """
-    words = tokenize(question)
+    words = [w[1:] if len(w) > 2 and w[0] in "وف" and w[1:] in _INTERROGATIVES else w for w in tokenize(question)]
     pairs = set(zip(words, words[1:]))
     if set(words) & _WHEN or any(a in _WHICH and b in _WHEN_NOUNS for a, b in pairs):
         return "when"
@@ -107,6 +116,16 @@ def answer_type(question: str) -> str:
             or any(a in _WHICH and b in _COUNT_NOUNS for a, b in pairs):
         return "count"
     return ""
+
+
+def question_terms(text: str) -> list[str]:
+    """The lexical terms of a question that the answer's sentences are weighed by.
+
+    `lexical_terms`, less the words in QUESTION_STOPWORDS (also behind و/ف: "ومتى", "فمين").
+    """
+    words = [w for w in tokenize(text) if w not in QUESTION_STOPWORDS
+             and not (len(w) > 2 and w[0] in "وف" and w[1:] in QUESTION_STOPWORDS)]
+    return lexical_terms(" ".join(words))
 
 
 def _has_number(norm: str) -> bool:

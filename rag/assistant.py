@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 from rag.answer import (
     ExtractiveAnswerer, abstention_message, build_condense_messages, build_messages, cite_llm_answer,
-    looks_like_abstention, sources_from_chunks, sources_from_hits, usage_of,
+    looks_like_abstention, question_terms, sources_from_chunks, sources_from_hits, usage_of,
 )
 from rag.arabic import is_mostly_arabic, lexical_terms, tokenize
 from rag.glossary import arabic_equivalents
@@ -225,7 +225,7 @@ class Assistant:
         A question not in Arabic keeps only the terms the corpus knows (transliterated names) and
         gains the Arabic words the glossary gives for its English words.
         """
-        terms = lexical_terms(text)
+        terms = question_terms(text)
         if not text or is_mostly_arabic(text):
             return terms
         index = self.retriever.last_lexical_index
