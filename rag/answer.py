@@ -277,6 +277,10 @@ class ExtractiveAnswerer:
             if any(_overlaps(cand.sentence, c.sentence) or _near_duplicate(cand.sentence, c.sentence) for c in chosen):
                 continue
             chosen.append(cand)
+        follower = _continuation(scored[0], scored)
+        if follower is not None and all(follower is not c for c in chosen):
+            # The best sentence names the topic; the one after it says "this base ..." and holds the fact.
+            chosen = ([chosen[0], follower] + chosen[1:])[: max(2, self.max_sentences)]
         pool = sources + [src for src, _ in extra_sources]
         final = list(sources)
         renumber: dict[int, int] = {}
@@ -298,6 +302,18 @@ class ExtractiveAnswerer:
         if not citations:
             return abstention_message(question), [], True, best, sources
         return " ".join(parts), citations, False, best, final
+
+
+_DEMONSTRATIVES = frozenset(normalize(w) for w in "هذه هذا ذلك تلك هؤلاء وهذه وهذا وذلك وتلك".split())
+
+
+def _continuation(best: Scored, scored: list[Scored]) -> Scored | None:
+    """The sentence right after `best` in its file when it refers back to it ("وأصبحت هذه القاعدة ...")."""
+    for cand in scored:
+        s = cand.sentence
+        if s.file == best.sentence.file and 0 <= s.start - best.sentence.end <= 3:
+            return cand if set(tokenize(s.text)[:3]) & _DEMONSTRATIVES else None
+    return None
 
 
 def _overlaps(a: Sentence, b: Sentence) -> bool:
