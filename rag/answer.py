@@ -74,8 +74,9 @@ _DATE_HINT = re.compile(rf"(\b(?:19|20)\d\d\b|\d{{1,2}}\s*/|(?:^|\s)(?:و|في|�
 # Number words (normalised), matched as whole words after a proclitic (و ب ل ال) is taken off.
 _NUMBER_WORDS = frozenset(normalize(w) for w in (
     "واحد واحدة اثنان اثنين اثنتين ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة "
-    "عشر عشرة عشرات عشرين ثلاثين أربعين خمسين ستين سبعين ثمانين تسعين مئة مائة مئات ألف آلاف مليون ملايين "
-    "مليار مليارات دولار دولارات دينار يورو روبل نصف ربع ضعف"
+    "عشر عشرة عشرات عشرين ثلاثين أربعين خمسين ستين سبعين ثمانين تسعين مئة مائة مئات مئتي مئتين مائتي مائتين "
+    "ألف ألفا ألفي ألفين آلاف مليون مليونا مليوني مليونين ملايين مليار مليارا ملياري مليارين مليارات "
+    "دولار دولارات دينار يورو روبل نصف ربع ضعف"
 ).split())
 _WHEN = {"متي", "امتي", "when"}
 _WHEN_NOUNS = {"تاريخ", "يوم", "عام", "سنه", "شهر", "date", "day", "year", "month", "time"}
@@ -271,8 +272,11 @@ class ExtractiveAnswerer:
         if not scored or best < self.abstain_threshold:
             return abstention_message(question), [], True, best, sources
         chosen: list[Scored] = [scored[0]]
+        # Sentences close to the best join it; the less sure the answer (unseen words, no date or
+        # number where one was asked for), the more of them (the cross-lingual offset is no evidence).
+        cutoff = 0.8 * (best - (0.0 if is_mostly_arabic(question) else CROSS_LINGUAL_OFFSET))
         for cand in scored[1:]:
-            if len(chosen) >= self.max_sentences or cand.score < 0.8 * scored[0].score:
+            if len(chosen) >= self.max_sentences or cand.score < cutoff:
                 break
             if any(_overlaps(cand.sentence, c.sentence) or _near_duplicate(cand.sentence, c.sentence) for c in chosen):
                 continue

@@ -22,8 +22,8 @@ from rag.answer import (
     looks_like_abstention, question_terms, sources_from_chunks, sources_from_hits, usage_of,
 )
 from rag.arabic import is_mostly_arabic, lexical_terms, tokenize
-from rag.glossary import arabic_equivalents
 from rag.errors import BadQuestionError, EmptyStoreError, LLMError
+from rag.glossary import arabic_equivalents
 from rag.results import Answer, Citation, Source
 from rag.retrieve import HybridRetriever, Mode, Retrieval
 from rag.settings import Settings

@@ -33,6 +33,7 @@ def test_the_answer_type_comes_from_the_asking_words_only(question, kind):
     ("ضم 9 من كبار العسكريين", True),
     ("والتي تجاوزت الخمس زيارات", True),
     ("بعشرة آلاف دولار", True),
+    ("سينتج ألفي لوح شمسي كل شهر", True),  # the dual of a number word
     ("يوم الثلاثاء في مقر الوزارة", False),  # a weekday is not a count
     ("قاعدة تستضيف الأنشطة الروسية", False),  # "ست" inside a word is not six
 ])
