@@ -12,7 +12,7 @@ same Chroma collection and embedder (dense only, top-5), and bm25s alone over th
 texts; ratios are rawi / baseline. Also the lexical index's rebuild and load times.
 
 Accuracy (the "while more accurate" half) needs real vectors, so it is measured on a real store:
-the first N XQuAD-ar contexts ingested with the default embedder (shared with bench.ingest_bench),
+the first N XQuAD-ar contexts ingested with the default embedder (bench.ingest_bench's store, reused),
 document-level hit@5 and MRR@10 for rawi hybrid, the llama-index dense path and bm25s alone.
 """
 
@@ -143,9 +143,9 @@ def xquad_store(files: int) -> tuple[Path, list[tuple[str, str]]]:
     from rag.settings import Settings
 
     contexts, questions = xquad_items(XQUAD)
-    corpus = WORK / f"xquad-{files}-corpus"
+    corpus = WORK / f"ingest-xquad-{files}-corpus"  # the ingest benchmark's store: reused, not embedded again
     write_corpus(corpus, contexts[:files])
-    settings = Settings(store=WORK / f"xquad-{files}")
+    settings = Settings(store=WORK / f"ingest-xquad-{files}")
     embedder = build_embedder(settings)
     ingest([corpus], open_store(settings, embedder, create=True), embedder, settings, progress=False)
     gold = [(q, f"{i:05d}.txt") for q, i in questions if i < files]

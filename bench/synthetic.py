@@ -22,7 +22,7 @@ import numpy as np
 
 from bench.common import SAMPLE_CORPUS, WORK, XQUAD, Timer, sentences_of, xquad_items
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2  # 2: chunks link their neighbours, as ingest does since pipeline version 3
 CHUNKS_PER_FILE = 4
 DIM = 384
 
@@ -76,11 +76,13 @@ def _fill(folder: Path, size: int, seed: int) -> dict:
                 cursor += len(body) + 1
             text = "\n".join(pieces)
             digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            file_ids = [f"{hashlib.sha1(name.encode()).hexdigest()[:12]}-{i}" for i in range(len(pieces))]
             for (start, end, index), body in zip(spans, pieces):
-                ids.append(f"{hashlib.sha1(name.encode()).hexdigest()[:12]}-{index}")
+                ids.append(file_ids[index])
                 texts.append(body)
-                metas.append({"file": name, "start": start, "end": end, "chunk_index": index,
-                              "title": "", "content_hash": digest})
+                metas.append({"file": name, "start": start, "end": end, "chunk_index": index, "title": "",
+                              "content_hash": digest, "prev": file_ids[index - 1] if index else "",
+                              "next": file_ids[index + 1] if index + 1 < len(file_ids) else ""})
             records.append((FileRecord(name, digest, "synthetic", "", "", len(pieces)), text))
             if len(ids) >= 5000:
                 store.add_chunks(ids, texts, metas, vectors)

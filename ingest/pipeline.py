@@ -95,8 +95,10 @@ def collect(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Candidat
     return list(found.values()), roots
 
 
-# Bump when the cleaning or chunking rules change, so the next ingest re-chunks every file.
-PIPELINE_VERSION = 2
+# Bump when the cleaning or chunking rules or the chunk metadata change, so the next ingest
+# re-chunks every file (unchanged chunks keep their vectors; only their metadata is rewritten).
+# 3: chunks link their neighbours (`prev`, `next`).
+PIPELINE_VERSION = 3
 
 
 def chunking_signature(settings: Settings) -> str:
@@ -251,6 +253,11 @@ def _prepare(cand: _Candidate, text: str, spans: list, record: FileRecord, *, is
         if record.date:
             meta["date"] = record.date
         metas.append(meta)
+    # Each chunk names its neighbours, so answering fetches them by id instead of filtering the
+    # collection. "" rather than absent: Chroma merges metadata on update, an old link would stay.
+    for index, meta in enumerate(metas):
+        meta["prev"] = ids[index - 1] if index > 0 else ""
+        meta["next"] = ids[index + 1] if index + 1 < len(ids) else ""
     return _Prepared(cand, text, record, ids, texts, metas, is_update)
 
 

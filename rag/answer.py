@@ -71,21 +71,74 @@ _WEEKDAYS = "السبت|الاحد|الاثنين|الثلاثاء|الاربع�
 _MONTH_WORDS = ("يناير|فبراير|مارس|ابريل|مايو|يونيو|يونيه|يوليو|يوليه|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
                 "كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|اب|ايلول|تشرين")
 _DATE_HINT = re.compile(rf"(\b(?:19|20)\d\d\b|\d{{1,2}}\s*/|(?:^|\s)(?:و|في|يوم|مساء|صباح)?(?:{_WEEKDAYS}|{_MONTH_WORDS})(?:\s|$|[.,،])|امس|الماضي)")
-_NUMBER_HINT = re.compile(r"(\d|واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مئه|الف)")
-_WHEN = {"متي", "امتي", "when", "تاريخ", "date", "year", "عام", "سنه"}
-_HOW_MANY = {"كم", "عدد", "many", "much"}
+# Number words (normalised), matched as whole words after a proclitic (و ب ل ال) is taken off.
+_NUMBER_WORDS = frozenset(normalize(w) for w in (
+    "واحد واحدة اثنان اثنين اثنتين ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة "
+    "عشر عشرة عشرات عشرين ثلاثين أربعين خمسين ستين سبعين ثمانين تسعين مئة مائة مئات مئتي مئتين مائتي مائتين "
+    "ألف ألفا ألفي ألفين آلاف مليون مليونا مليوني مليونين ملايين مليار مليارا ملياري مليارين مليارات "
+    "دولار دولارات دينار يورو روبل نصف ربع ضعف"
+).split())
+_WHEN = {"متي", "امتي", "when"}
+_WHEN_NOUNS = {"تاريخ", "يوم", "عام", "سنه", "شهر", "date", "day", "year", "month", "time"}
+_HOW_MANY = {"كم", "كام", "بكم"}
+_COUNT_NOUNS = {"عدد", "قيمه", "حجم", "مبلغ", "تكلفه", "number", "value", "amount", "cost", "price", "size"}
+_WHICH = {"اي", "ما", "which", "what"}
+_INTERROGATIVES = {"متي", "امتي", "كم", "كام", "ما", "ماذا", "من", "اي", "اين", "كيف", "لماذا", "مين", "ايه", "فين", "ازاي"}
+# Words a question is made of that say nothing about the answer: interrogatives (with و/ف), Egyptian
+# function words, prepositions carrying a pronoun. Left in, they count as terms no sentence covers
+# and as words the corpus "never uses", and sink the confidence of dialect and follow-up questions.
+QUESTION_STOPWORDS = frozenset(normalize(w) for w in (
+    "متى امتى إمتى ماذا لماذا ليه كيف أين فين مين إيه ايه إزاي ازاي كام اللي اللى دي ده دا دول "
+    "عشان علشان بتاع بتاعة كان كانت هو هي لسه برضه تاني تانى إليه إليها إليهم إليهما عنه عنها عنهم "
+    "معه معها معهم لديه لديها لديهم منهم بها به هل"
+).split())
 SEMANTIC_WEIGHT = 0.5  # share of the embedding similarity in a re-ranked sentence's score
+CROSS_POOL = 16  # sentences re-scored by embedding for a question not in Arabic
+CROSS_SEMANTIC_WEIGHT = 0.8  # share of the embedding similarity in their score
+OWN_SHARE = 0.7  # a follow-up's own words' share of the coverage; the carried previous question has the rest
 TYPE_BONUS = 0.1  # added to a sentence holding what the question asks for (a date, a number)
+UNSEEN_PENALTY = 0.25  # times the share of the question's words the corpus never uses, off the confidence
+CROSS_LINGUAL_OFFSET = 0.1  # added to the confidence of a question not in Arabic (see `confidence`)
+TYPE_MISMATCH_PENALTY = 0.3  # taken off the confidence when the best sentence holds no such thing
 
 
 def answer_type(question: str) -> str:
-    """"when", "count" or "" from the question words; a hint for picking sentences, not a parser."""
-    words = set(tokenize(question))
-    if words & _WHEN:
+    """"when", "count" or "" from the question's interrogatives; a hint for picking sentences, not a parser.
+
+    Only the asking words count: "متى", "في أي يوم/عام", "when", "which year" ask for a time;
+    "كم", "ما عدد/قيمة", "how many/much", "what number" for a number. A year mentioned as
+    context ("زيارة حفتر عام 2016") asks for nothing.
+    """
+    words = [w[1:] if len(w) > 2 and w[0] in "وف" and w[1:] in _INTERROGATIVES else w for w in tokenize(question)]
+    pairs = set(zip(words, words[1:]))
+    if set(words) & _WHEN or any(a in _WHICH and b in _WHEN_NOUNS for a, b in pairs):
         return "when"
-    if words & _HOW_MANY:
+    if set(words) & _HOW_MANY or ("how", "many") in pairs or ("how", "much") in pairs \
+            or any(a in _WHICH and b in _COUNT_NOUNS for a, b in pairs):
         return "count"
     return ""
+
+
+def question_terms(text: str) -> list[str]:
+    """The lexical terms of a question that the answer's sentences are weighed by.
+
+    `lexical_terms`, less the words in QUESTION_STOPWORDS (also behind و/ف: "ومتى", "فمين").
+    """
+    words = [w for w in tokenize(text) if w not in QUESTION_STOPWORDS
+             and not (len(w) > 2 and w[0] in "وف" and w[1:] in QUESTION_STOPWORDS)]
+    return lexical_terms(" ".join(words))
+
+
+def _has_number(norm: str) -> bool:
+    """A digit, or a number word standing alone or behind proclitics (والخمس، بعشرة، آلاف)."""
+    for word in tokenize(norm):
+        if any(ch.isdigit() for ch in word):
+            return True
+        forms = {word, word[1:], word[2:]} if word[:1] in ("و", "ب", "ل", "ف") else {word}
+        forms |= {f[2:] for f in forms if f.startswith("ال")}
+        if forms & _NUMBER_WORDS:
+            return True
+    return False
 
 
 def _type_match(kind: str, text: str) -> bool:
@@ -93,7 +146,7 @@ def _type_match(kind: str, text: str) -> bool:
     if kind == "when":
         return bool(_DATE_HINT.search(norm))
     if kind == "count":
-        return bool(_NUMBER_HINT.search(norm))
+        return _has_number(norm)
     return False
 
 
@@ -124,10 +177,11 @@ class ExtractiveAnswerer:
         Neighbours matter because a chunk boundary can fall right before the sentence that
         answers: the retrieved chunk is about the right event, the fact sits next door.
         """
-        weights = {t: self.idf(t) for t in question_terms}
-        for t in carried_terms:
-            weights.setdefault(t, 0.5 * self.idf(t))
-        total = sum(weights.values()) or 1.0
+        own = {t: self.idf(t) for t in question_terms}
+        carried = {t: self.idf(t) for t in carried_terms if t not in own}
+        own_total, carried_total = sum(own.values()), sum(carried.values())
+        # A follow-up's own words say what it asks; the carried turn only says what it is about.
+        own_share = OWN_SHARE if carried_total > 0 and own_total > 0 else (1.0 if own_total > 0 else 0.0)
         top = max(source_scores) if source_scores else 1.0
         kind = answer_type(question)
         scored: list[Scored] = []
@@ -147,19 +201,29 @@ class ExtractiveAnswerer:
                 continue  # overlapping chunks repeat sentences; keep the better-ranked copy
             seen.add((sentence.file, sentence.start, sentence.end))
             terms = set(lexical_terms(sentence.text))
-            coverage = sum(w for t, w in weights.items() if t in terms) / total
+            coverage = 0.0
+            if own_total > 0:
+                coverage += own_share * sum(w for t, w in own.items() if t in terms) / own_total
+            if carried_total > 0:
+                coverage += (1 - own_share) * sum(w for t, w in carried.items() if t in terms) / carried_total
             bonus = TYPE_BONUS if kind and _type_match(kind, sentence.text) else 0.0
             scored.append(Scored(sentence, 0.75 * coverage + 0.25 * prior + bonus, coverage, prior))
         scored.sort(key=lambda s: -s.score)
         if scored and query_vector is not None and self.rerank > 0:
-            self._rerank_by_embedding(scored, query_vector)
+            self._rerank_by_embedding(scored, query_vector, cross_lingual=not is_mostly_arabic(question))
             scored.sort(key=lambda s: -s.score)
         return scored
 
-    def _rerank_by_embedding(self, scored: list[Scored], query_vector: list[float]) -> None:
-        # Embedding sentences costs ~0.1 s each on 2 cores, so only the lexical front-runners;
-        # when nothing matches lexically (English question), the first sources' sentences instead.
-        if scored[0].coverage < 0.2:
+    def _rerank_by_embedding(self, scored: list[Scored], query_vector: list[float], cross_lingual: bool = False) -> None:
+        # Embedding sentences costs ~0.1 s each on 2 cores, so only the lexical front-runners.
+        # A question in another language (English) shares almost no words with Arabic text: its
+        # lexical score only knows names, so the embedding decides, over a wider pool of sentences
+        # (those sharing a name first, then in the order of their sources).
+        weight = SEMANTIC_WEIGHT
+        if cross_lingual:
+            pool = sorted(scored, key=lambda s: (s.coverage <= 0, s.sentence.source_n, s.sentence.start))[:CROSS_POOL]
+            weight = CROSS_SEMANTIC_WEIGHT
+        elif scored[0].coverage < 0.2:
             pool = sorted(scored, key=lambda s: (s.sentence.source_n, s.sentence.start))[: self.rerank + 4]
         else:
             pool = scored[: self.rerank]
@@ -168,7 +232,7 @@ class ExtractiveAnswerer:
             cosine = sum(a * b for a, b in zip(vec, query_vector))
             # e5 cosines live in ~[0.75, 0.9]: stretch them onto the 0..1 scale of coverage.
             semantic = min(1.0, max(0.0, (cosine - 0.75) / 0.15))
-            item.score = (1 - SEMANTIC_WEIGHT) * item.score + SEMANTIC_WEIGHT * semantic + 0.001  # reranked ones lead
+            item.score = (1 - weight) * item.score + weight * semantic + 0.001  # reranked ones lead
 
     def confidence(self, question: str, question_terms: list[str], scored: list[Scored]) -> float:
         """The best sentence's score, lowered by the share of the question's words the corpus never uses.
@@ -180,9 +244,16 @@ class ExtractiveAnswerer:
             return 0.0
         best = scored[0].score
         words = [t for t in question_terms if not t.startswith("~")]
-        if words and is_mostly_arabic(question):
-            unseen = sum(1 for t in words if not self.known(t)) / len(words)
-            best -= 0.25 * unseen
+        if is_mostly_arabic(question):
+            unseen = sum(1 for t in words if not self.known(t)) / len(words) if words else 0.0
+            best -= UNSEEN_PENALTY * unseen
+        else:
+            # Across languages the evidence scores lower for the same support: cross-lingual cosines
+            # run lower, and the question's words reach Arabic text only through names and the glossary.
+            best += CROSS_LINGUAL_OFFSET
+        kind = answer_type(question)
+        if kind and not _type_match(kind, scored[0].sentence.text):
+            best -= TYPE_MISMATCH_PENALTY  # asked when / how many, and the best evidence holds no date / number
         return best
 
     def answer(self, question: str, question_terms: list[str], carried_terms: list[str], sources: list[Source],
@@ -201,12 +272,19 @@ class ExtractiveAnswerer:
         if not scored or best < self.abstain_threshold:
             return abstention_message(question), [], True, best, sources
         chosen: list[Scored] = [scored[0]]
+        # Sentences close to the best join it; the less sure the answer (unseen words, no date or
+        # number where one was asked for), the more of them (the cross-lingual offset is no evidence).
+        cutoff = 0.8 * (best - (0.0 if is_mostly_arabic(question) else CROSS_LINGUAL_OFFSET))
         for cand in scored[1:]:
-            if len(chosen) >= self.max_sentences or cand.score < 0.8 * best:
+            if len(chosen) >= self.max_sentences or cand.score < cutoff:
                 break
             if any(_overlaps(cand.sentence, c.sentence) or _near_duplicate(cand.sentence, c.sentence) for c in chosen):
                 continue
             chosen.append(cand)
+        follower = _continuation(scored[0], scored)
+        if follower is not None and all(follower is not c for c in chosen):
+            # The best sentence names the topic; the one after it says "this base ..." and holds the fact.
+            chosen = ([chosen[0], follower] + chosen[1:])[: max(2, self.max_sentences)]
         pool = sources + [src for src, _ in extra_sources]
         final = list(sources)
         renumber: dict[int, int] = {}
@@ -228,6 +306,18 @@ class ExtractiveAnswerer:
         if not citations:
             return abstention_message(question), [], True, best, sources
         return " ".join(parts), citations, False, best, final
+
+
+_DEMONSTRATIVES = frozenset(normalize(w) for w in "هذه هذا ذلك تلك هؤلاء وهذه وهذا وذلك وتلك".split())
+
+
+def _continuation(best: Scored, scored: list[Scored]) -> Scored | None:
+    """The sentence right after `best` in its file when it refers back to it ("وأصبحت هذه القاعدة ...")."""
+    for cand in scored:
+        s = cand.sentence
+        if s.file == best.sentence.file and 0 <= s.start - best.sentence.end <= 3:
+            return cand if set(tokenize(s.text)[:3]) & _DEMONSTRATIVES else None
+    return None
 
 
 def _overlaps(a: Sentence, b: Sentence) -> bool:

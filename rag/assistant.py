@@ -19,10 +19,12 @@ from typing import Any, Iterator
 
 from rag.answer import (
     ExtractiveAnswerer, abstention_message, build_condense_messages, build_messages, cite_llm_answer,
-    looks_like_abstention, sources_from_chunks, sources_from_hits, usage_of,
+    looks_like_abstention, question_terms, sources_from_chunks, sources_from_hits, usage_of,
 )
 from rag.arabic import is_mostly_arabic, lexical_terms, tokenize
+from rag.embedders import PassageMemo
 from rag.errors import BadQuestionError, EmptyStoreError, LLMError
+from rag.glossary import arabic_equivalents
 from rag.results import Answer, Citation, Source
 from rag.retrieve import HybridRetriever, Mode, Retrieval
 from rag.settings import Settings
@@ -33,6 +35,7 @@ _REFERRING = set(
     "تلك ذلك هذه هذا هؤلاء هناك هنالك حينها وقتها عندها نفسه نفسها هو هي هم هما ايضا كذلك "
     "he she they it its his her their them him there that those this these then also".split()
 )
+NEIGHBOR_SOURCES = 5  # retrieved sources whose neighbouring chunks also offer sentences
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
 
 
@@ -89,7 +92,7 @@ class Assistant:
         )
         self.extractive = ExtractiveAnswerer(
             idf=lambda term: self.retriever.last_lexical_index.idf(term),
-            embed_passages=embedder.get_text_embedding_batch,
+            embed_passages=PassageMemo(embedder.get_text_embedding_batch),
             abstain_threshold=settings.abstain_threshold,
             rerank=settings.rerank_sentences,
             max_sentences=settings.answer_sentences,
@@ -207,12 +210,12 @@ class Assistant:
         if not sources:
             return Answer(abstention_message(question), True, "extractive", [], [], question=question,
                           search_query=search_query)
-        q_terms = lexical_terms(question)
-        c_terms = [t for t in lexical_terms(carried) if t not in q_terms]
+        q_terms = self._answer_terms(question)
+        c_terms = [t for t in self._answer_terms(carried) if t not in q_terms]
         extra_sources = [
             (neighbor, n)
-            for n, s in enumerate(sources[:2], start=1)
-            for neighbor in sources_from_chunks(self.store.neighbors(s.file, s.chunk_index))
+            for n, hit in enumerate(retrieval.hits[:NEIGHBOR_SOURCES], start=1)
+            for neighbor in sources_from_chunks(self.store.neighbors(hit.chunk))
         ]
         text, citations, abstained, confidence, sources = self.extractive.answer(
             question, q_terms, c_terms, sources, [h.score for h in retrieval.hits], retrieval.query_vector, file_texts,
@@ -220,6 +223,19 @@ class Assistant:
         )
         return Answer(text, abstained, "extractive", citations, sources, question=question,
                       search_query=search_query, confidence=round(confidence, 4))
+
+    def _answer_terms(self, text: str) -> list[str]:
+        """The lexical terms the extractive answerer weighs a sentence by.
+
+        A question not in Arabic keeps only the terms the corpus knows (transliterated names) and
+        gains the Arabic words the glossary gives for its English words.
+        """
+        terms = question_terms(text)
+        if not text or is_mostly_arabic(text):
+            return terms
+        index = self.retriever.last_lexical_index
+        kept = [t for t in terms if index.knows(t)] + lexical_terms(arabic_equivalents(text))
+        return list(dict.fromkeys(kept))
 
     def _llm_answer(self, question: str, search_query: str, sources: list[Source],
                     file_texts: dict[str, str]) -> Iterator[str]:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rag import lexical
-from rag.arabic import lexical_terms
+from rag.arabic import is_mostly_arabic, lexical_terms
+from rag.glossary import arabic_equivalents
 from rag.store import ChunkStore, StoredChunk
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -84,7 +85,7 @@ class HybridRetriever:
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
             index = self.lexical_index
-            sparse = index.search(lexical_terms(query), self.candidates)
+            sparse = index.search(query_terms(query), self.candidates)
             timings["lexical"] = _ms(t)
         t = time.perf_counter()
         fused = self.fuse(dense, sparse, mode)[:k]
@@ -108,6 +109,15 @@ class HybridRetriever:
             for rank, (cid, _) in enumerate(ranking, start=1):
                 scores[cid] = scores.get(cid, 0.0) + weight / (self.rrf_k + rank)
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def query_terms(query: str) -> list[str]:
+    """BM25 terms of a question; one not in Arabic also gets the Arabic words the glossary gives
+    for its English words (names already meet through their variant keys)."""
+    terms = lexical_terms(query)
+    if not is_mostly_arabic(query):
+        terms += lexical_terms(arabic_equivalents(query))
+    return terms
 
 
 def _ms(start: float) -> float:

@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(512, ge=16, description="Most tokens the LLM may write per answer.")
     llm_temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
     abstain_threshold: float = Field(
-        0.31, description="Extractive answerer abstains when its best evidence scores below this (calibrated on eval/questions/dev.jsonl)."
+        0.38, description="Extractive answerer abstains when its best evidence scores below this (calibrated on eval/questions/dev.jsonl)."
     )
     rerank_sentences: int = Field(
         6, ge=0, le=20,

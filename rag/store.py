@@ -222,8 +222,7 @@ class ChunkStore:
 
     # --- file records ---------------------------------------------------------------------------
     def file_records(self) -> dict[str, FileRecord]:
-        got = self.files.get(include=["metadatas"])
-        return {fid: _record(fid, meta) for fid, meta in zip(got["ids"], got["metadatas"])}
+        return {fid: _record(fid, meta) for fid, meta in _pages(self.files, ["metadatas"], lambda g: g["metadatas"])}
 
     def file_text(self, file: str) -> str | None:
         got = self.files.get(ids=[file], include=["documents"])
@@ -309,18 +308,23 @@ class ChunkStore:
         by_id = {cid: StoredChunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
         return [by_id[cid] for cid in ids if cid in by_id]
 
-    def neighbors(self, file: str, chunk_index: int) -> list[StoredChunk]:
-        """The chunks just before and after one chunk of a file (fewer at the file's ends)."""
-        # Filtering on `file` alone uses Chroma's metadata index (~3 ms at 10k chunks); adding
-        # `chunk_index` to the filter made it scan (~60 ms at 10k), so the pick happens here.
-        got = self.chunks.get(where={"file": file}, include=["documents", "metadatas"])
+    def neighbors(self, chunk: StoredChunk) -> list[StoredChunk]:
+        """The chunks just before and after one chunk of its file (fewer at the file's ends)."""
+        linked = [chunk.meta.get("prev"), chunk.meta.get("next")]
+        if any(key in chunk.meta for key in ("prev", "next")):
+            # Ingest records each chunk's neighbours by id: a look-up by id costs ~1 ms at any size.
+            return self.get_chunks([cid for cid in linked if cid])
+        # Chunks ingested before ids were linked: filter on the file (a scan in Chroma, ~15 ms at
+        # 100k chunks; adding `chunk_index` to the filter is slower still) and pick here.
+        index = chunk.meta.get("chunk_index", 0)
+        got = self.chunks.get(where={"file": chunk.file}, include=["documents", "metadatas"])
         found = [StoredChunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
-                 if meta.get("chunk_index") in (chunk_index - 1, chunk_index + 1)]
+                 if meta.get("chunk_index") in (index - 1, index + 1)]
         return sorted(found, key=lambda c: c.meta.get("chunk_index", 0))
 
     def chunk_ids(self) -> list[str]:
         """Every chunk id (no text, no vectors: cheap even at 100k chunks)."""
-        return list(self.chunks.get(include=[])["ids"])
+        return [cid for cid, _ in _pages(self.chunks, [], lambda g: g["ids"])]
 
     def chunk_texts(self, ids: list[str] | None = None, batch: int = 20_000) -> Iterator[tuple[str, str]]:
         """(id, text) of these chunks, or of every chunk, in large pages (for rebuilding derived indexes)."""
@@ -329,24 +333,13 @@ class ChunkStore:
                 got = self.chunks.get(ids=ids[i : i + batch], include=["documents"])
                 yield from zip(got["ids"], got["documents"])
             return
-        offset = 0
-        while True:
-            got = self.chunks.get(include=["documents"], limit=batch, offset=offset)
-            if not got["ids"]:
-                return
-            yield from zip(got["ids"], got["documents"])
-            offset += len(got["ids"])
+        yield from _pages(self.chunks, ["documents"], lambda g: g["documents"], batch)
 
     def iter_chunks(self, batch: int = 5000) -> Iterator[StoredChunk]:
         """Every chunk, in pages (for rebuilding derived indexes)."""
-        offset = 0
-        while True:
-            got = self.chunks.get(include=["documents", "metadatas"], limit=batch, offset=offset)
-            if not got["ids"]:
-                return
-            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                yield StoredChunk(cid, doc, meta)
-            offset += len(got["ids"])
+        for cid, (doc, meta) in _pages(self.chunks, ["documents", "metadatas"],
+                                       lambda g: zip(g["documents"], g["metadatas"]), batch):
+            yield StoredChunk(cid, doc, meta)
 
     def dense_search(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first."""
@@ -354,6 +347,17 @@ class ChunkStore:
             return []
         got = self.chunks.query(query_embeddings=[vector], n_results=n, include=["distances"])
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
+
+
+def _pages(collection: Any, include: list[str], values: Any, batch: int = 10_000) -> Iterator[tuple[str, Any]]:
+    """(id, value) for every record, a page at a time: Chroma refuses to read ~100k records in one call."""
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=batch, offset=offset)
+        if not got["ids"]:
+            return
+        yield from zip(got["ids"], values(got))
+        offset += len(got["ids"])
 
 
 def _record(fid: str, meta: dict[str, Any]) -> FileRecord:

@@ -134,3 +134,39 @@ def test_only_questions_that_lean_on_the_previous_turn_count_as_follow_ups():
     assert is_follow_up(FOLLOW_UP, BELARUS_TURN)
     assert not is_follow_up(FOLLOW_UP, [])  # nothing to lean on
     assert not is_follow_up(dev_question("q05")["question"], BELARUS_TURN)  # long and self-contained
+
+
+# --- issue 3: English questions, answer types, follow-ups that ask something new ---------------------
+
+@pytest.mark.parametrize("qid", ["q37", "q40", "q41"])
+def test_an_english_question_is_answered_from_the_arabic_sentence_that_holds_the_fact(qid, answer_of, verify_citations):
+    row = dev_question(qid)
+    answer = answer_of(row["question"])
+    assert not answer.abstained, answer.answer
+    assert contains_fact(answer.answer, row["answer_groups"]), (qid, answer.answer)
+    verify_citations(answer)
+
+
+@pytest.mark.parametrize("question", [
+    "متى زار الرئيس بوتين مدينة بنغازي؟",  # no date of such a visit anywhere
+    "كم عدد الجنود الروس المتمركزين في قاعدة معطن السارة؟",  # the base is described, no count is given
+])
+def test_a_question_asking_for_a_date_or_number_the_articles_never_give_is_abstained_on(question, answer_of):
+    answer = answer_of(question)
+    assert answer.abstained is True, answer.answer
+    assert answer.citations == []
+
+
+def test_a_name_given_in_the_sentence_after_the_best_match_is_part_of_the_answer(answer_of, verify_citations):
+    answer = answer_of("ما اسم القاعدة الجوية القريبة من الكفرة التي باتت روسيا تستخدمها؟")
+    assert "معطن السارة" in answer.answer, answer.answer
+    verify_citations(answer)
+
+
+def test_a_follow_up_answers_its_own_question_not_the_previous_one(sample_assistant, verify_citations):
+    first = "في أي تاريخ وصل وفد وزارة الدفاع الروسية إلى بنغازي؟"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": sample_assistant.ask(first).answer}]
+    answer = sample_assistant.ask("ومن كان في استقباله؟", history=history)
+    assert not answer.abstained
+    assert "استقبال" in answer.answer, answer.answer
+    verify_citations(answer)

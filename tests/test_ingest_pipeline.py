@@ -248,6 +248,55 @@ def test_kept_chunks_get_their_offsets_refreshed_when_text_moves(tmp_path, small
         assert c.text == new_text[c.meta["start"] : c.meta["end"]]
 
 
+def test_each_chunk_names_its_neighbours_and_an_edit_relinks_them(tmp_path, small_corpus):
+    rig = Rig(make_settings(tmp_path))
+    rig.ingest(small_corpus)
+
+    def chain(file: str) -> list:
+        chunks = sorted(rig.chunks(file), key=lambda c: c.meta["chunk_index"])
+        for before, chunk, after in zip([None, *chunks], chunks, [*chunks[1:], None]):
+            assert chunk.meta["prev"] == (before.id if before else "")
+            assert chunk.meta["next"] == (after.id if after else "")
+        return chunks
+
+    assert len(chain(ART_003)) > 2
+    target = small_corpus / ART_003
+    target.write_text(target.read_text(encoding="utf-8") + "\nوقال مراقبون إن الزيارة فتحت صفحة جديدة.\n", encoding="utf-8")
+    rig.ingest(small_corpus)
+    chunks = chain(ART_003)
+    middle = chunks[1]
+    assert [c.id for c in rig.store.neighbors(middle)] == [chunks[0].id, chunks[2].id]
+    assert [c.id for c in rig.store.neighbors(chunks[-1])] == [chunks[-2].id]
+
+
+def test_a_store_from_before_neighbour_links_still_finds_neighbours_and_gains_links_without_reembedding(
+        tmp_path, small_corpus, monkeypatch):
+    from ingest import pipeline
+
+    settings = make_settings(tmp_path)
+    rig = Rig(settings)
+    original_prepare = pipeline._prepare
+
+    def unlinked(*args, **kwargs):  # what pipeline version 2 wrote: no prev / next
+        prepared = original_prepare(*args, **kwargs)
+        for meta in prepared.metas:
+            del meta["prev"], meta["next"]
+        return prepared
+
+    monkeypatch.setattr(pipeline, "_prepare", unlinked)
+    monkeypatch.setattr(pipeline, "PIPELINE_VERSION", pipeline.PIPELINE_VERSION - 1)
+    rig.ingest(small_corpus)
+    monkeypatch.undo()
+    chunks = sorted(rig.chunks(ART_003), key=lambda c: c.meta["chunk_index"])
+    assert "prev" not in chunks[1].meta
+    assert [c.id for c in rig.store.neighbors(chunks[1])] == [chunks[0].id, chunks[2].id]  # the slow way
+
+    embedder = counting_embedder()
+    report = Rig(settings, embedder=embedder).ingest(small_corpus)
+    assert sorted(report.updated) == sorted(SMALL_CORPUS) and embedder.embedded == []
+    assert all("prev" in c.meta and "next" in c.meta for c in rig.chunks())
+
+
 def test_chunk_ids_are_stable_for_the_same_file_and_content(tmp_path, small_corpus):
     one = Rig(make_settings(tmp_path, "one"))
     two = Rig(make_settings(tmp_path, "two"))

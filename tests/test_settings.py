@@ -197,3 +197,18 @@ def test_tiktoken_encodings_load_with_no_network_after_go_offline(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"
+
+
+def test_passage_memo_embeds_each_text_once_and_forgets_the_oldest_beyond_its_bound():
+    from rag.embedders import HashingEmbedding, PassageMemo
+
+    embedder = HashingEmbedding()
+    calls: list[list[str]] = []
+    memo = PassageMemo(lambda texts: calls.append(list(texts)) or embedder.get_text_embedding_batch(texts), max_items=3)
+    first = memo(["أ", "ب", "أ"])
+    assert calls == [["أ", "ب"]] and first[0] == first[2] == embedder.get_text_embedding("أ")
+    assert memo(["ب", "ج"]) == embedder.get_text_embedding_batch(["ب", "ج"])
+    assert calls[-1] == ["ج"]
+    memo(["د"])  # four texts seen, room for three: "أ" was used longest ago
+    memo(["أ"])
+    assert calls[-1] == ["أ"]

@@ -1,0 +1,108 @@
+"""The extractive answerer's rules, each on its own (no store, no embedder): what a question asks
+for, which of its words count, the English glossary, and how evidence turns into confidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import answer as A
+from rag.answer import ExtractiveAnswerer, answer_type, question_terms
+from rag.arabic import lexical_terms
+from rag.glossary import arabic_equivalents
+from rag.results import Source
+from rag.retrieve import query_terms
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("متى زار حفتر بيلاروسيا؟", "when"),
+    ("ومتى بدأ نقل القوات إليها؟", "when"),  # the interrogative behind و
+    ("حفتر قابل شويجو إمتى فى زيارته التانية لموسكو؟", "when"),  # Egyptian
+    ("في أي تاريخ وصل الوفد إلى بنغازي؟", "when"),
+    ("When did Russia begin moving troops to the base?", "when"),
+    ("كم مرة زار يوفقورف بنغازي في أقل من سنة؟", "count"),  # سنة is context here, كم asks
+    ("ما قيمة عقود إعادة الإعمار؟", "count"),
+    ("How much did Russia spend on the base?", "count"),
+    ("بحسب السفير الروسي عام 2016، ما الشرط الذي وضعته موسكو؟", ""),  # a year as context asks for nothing
+    ("من هو السفير الروسي لدى ليبيا؟", ""),
+])
+def test_the_answer_type_comes_from_the_asking_words_only(question, kind):
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize("text, has", [
+    ("ضم 9 من كبار العسكريين", True),
+    ("والتي تجاوزت الخمس زيارات", True),
+    ("بعشرة آلاف دولار", True),
+    ("سينتج ألفي لوح شمسي كل شهر", True),  # the dual of a number word
+    ("يوم الثلاثاء في مقر الوزارة", False),  # a weekday is not a count
+    ("قاعدة تستضيف الأنشطة الروسية", False),  # "ست" inside a word is not six
+])
+def test_a_number_is_a_digit_or_a_whole_number_word(text, has):
+    assert A._type_match("count", text) is has
+
+
+def test_question_terms_leave_out_interrogatives_and_dialect_function_words():
+    # Egyptian "إيه ... اللى لسه" and "مين" are how the question is asked, not what it is about.
+    assert question_terms("إيه المدينة اللى لسه فيها جيوب؟") == lexical_terms("المدينة جيوب")
+    assert question_terms("ومتى بدأ نقل القوات إليها؟") == lexical_terms("بدأ نقل القوات")
+    assert question_terms("وكان هيقابل مين تانى؟") == lexical_terms("هيقابل")
+
+
+def test_the_glossary_gives_arabic_words_for_english_news_vocabulary():
+    words = arabic_equivalents("Which Italian news agency reported on the trip?").split()
+    assert {"الإيطالية", "وكالة", "الأنباء"} <= set(words)
+    assert arabic_equivalents("Haftar Lukashenko") == ""  # names are left to their variant keys
+
+
+def test_bm25_terms_of_an_english_question_include_the_glossary_words_and_of_an_arabic_one_do_not():
+    assert set(lexical_terms("وكالة الأنباء")) <= set(query_terms("Which news agency?"))
+    assert query_terms("ما اسم الوكالة؟") == lexical_terms("ما اسم الوكالة؟")
+
+
+def _answerer(**kw) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(idf=lambda t: 1.0, embed_passages=lambda texts: [[0.0] for _ in texts],
+                              abstain_threshold=0.0, rerank=0, max_sentences=3, **kw)
+
+
+def _source(text: str, n: int = 0) -> Source:
+    return Source(file="a.txt", chunk_id=f"c{n}", score=1.0, text=text, start=0, end=len(text))
+
+
+def test_asking_when_of_evidence_that_holds_no_date_costs_confidence():
+    bot = _answerer()
+    dated = bot.score("متى زار الوفد بنغازي؟", lexical_terms("زار الوفد بنغازي"), [],
+                      [_source("زار الوفد بنغازي يوم الثلاثاء.")], [1.0], None)
+    undated = bot.score("متى زار الوفد بنغازي؟", lexical_terms("زار الوفد بنغازي"), [],
+                        [_source("زار الوفد بنغازي في زيارة رسمية.")], [1.0], None)
+    q = "متى زار الوفد بنغازي؟"
+    gap = bot.confidence(q, [], dated) - bot.confidence(q, [], undated)
+    assert gap == pytest.approx(A.TYPE_BONUS + A.TYPE_MISMATCH_PENALTY)
+
+
+def test_an_english_question_is_not_penalised_for_words_the_arabic_corpus_never_uses():
+    bot = _answerer(known=lambda term: False)
+    scored = bot.score("Who met Haftar?", [], [], [_source("التقى حفتر وزير الدفاع.")], [1.0], None)
+    assert bot.confidence("Who met Haftar?", lexical_terms("met Haftar"), scored) == pytest.approx(
+        scored[0].score + A.CROSS_LINGUAL_OFFSET)
+
+
+def test_a_follow_ups_own_words_outweigh_the_carried_question():
+    bot = _answerer()
+    previous = "وصل وفد وزارة الدفاع إلى بنغازي يوم الثلاثاء."
+    reception = "وكان في استقبال الوفد رئيس الأركان."
+    scored = bot.score("ومن كان في استقباله؟", lexical_terms("استقباله"), lexical_terms("وصل وفد وزارة الدفاع بنغازي"),
+                       [_source(previous + " " + reception)], [1.0], None)
+    assert scored[0].sentence.text == reception
+
+
+def test_the_sentence_after_the_best_one_joins_the_answer_when_it_refers_back_to_it():
+    text = ("وباتت روسيا تستخدم قاعدة جوية نائية في جنوب ليبيا. "
+            "وأصبحت هذه القاعدة، وتحمل اسم معطن السارة، جزءا من شبكة قواعد. "
+            "وتقع الكفرة في الجنوب الشرقي.")
+    src = _source(text)
+    answer, citations, abstained, _, _ = _answerer().answer(
+        "ما اسم القاعدة الجوية التي باتت روسيا تستخدمها؟", lexical_terms("اسم القاعدة الجوية باتت روسيا تستخدمها"),
+        [], [src], [1.0], None, {"a.txt": text})
+    assert not abstained
+    assert "معطن السارة" in answer
+    assert all(text[c.start:c.end] == c.quote for c in citations)
