@@ -69,6 +69,10 @@ class PassageMemo:
         self._vectors: OrderedDict[str, list[float]] = OrderedDict()
         self._lock = threading.Lock()  # the chat answers several questions at once
 
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
     def __call__(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
