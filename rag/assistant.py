@@ -214,8 +214,8 @@ class Assistant:
         c_terms = [t for t in self._answer_terms(carried) if t not in q_terms]
         extra_sources = [
             (neighbor, n)
-            for n, hit in enumerate(retrieval.hits[:NEIGHBOR_SOURCES], start=1)
-            for neighbor in sources_from_chunks(self.store.neighbors(hit.chunk))
+            for n, found in enumerate(self.store.neighbors_of([h.chunk for h in retrieval.hits[:NEIGHBOR_SOURCES]]), start=1)
+            for neighbor in sources_from_chunks(found)
         ]
         text, citations, abstained, confidence, sources = self.extractive.answer(
             question, q_terms, c_terms, sources, [h.score for h in retrieval.hits], retrieval.query_vector, file_texts,
