@@ -24,27 +24,26 @@ from bench.common import SAMPLE_CORPUS, WORK, XQUAD, Timer, write_corpus, write_
 
 
 def measure(name: str, corpus: Path) -> dict[str, Any]:
-    from ingest.pipeline import ingest
-    from rag.components import build_embedder, open_store
-    from rag.settings import Settings
+    from core.settings import Settings
+    from rawi.compose import Rawi
 
     settings = Settings(store=WORK / f"ingest-{name}")
     shutil.rmtree(settings.store, ignore_errors=True)
-    embedder = build_embedder(settings)
+    parts = Rawi.open(settings=settings, create=True)
+    embedder, store, ingester = parts.embedder, parts.store, parts.ingester()
     # Load the model and run one real batch outside the timings, so neither side pays the warm-up.
     warm = [p.read_text(encoding="utf-8")[:600] for p in sorted(corpus.glob("*.txt"))][:8]
     embedder.get_text_embedding_batch(warm)
-    store = open_store(settings, embedder, create=True)
 
     with Timer() as first:
-        report = ingest([corpus], store, embedder, settings, progress=False)
+        report = ingester.ingest([corpus], progress=False)
     chunks = [c.text for c in store.iter_chunks()]
     text_mb = sum(len(t.encode("utf-8")) for t in store.file_texts(list(store.file_records())).values()) / 1e6
     with Timer() as alone:
         embedder.get_text_embedding_batch(chunks)
 
     with Timer() as unchanged:
-        again = ingest([corpus], store, embedder, settings, progress=False)
+        again = ingester.ingest([corpus], progress=False)
     assert again.chunks_written == 0, again.summary()
 
     # One file changes: a sentence added at its end.
@@ -55,10 +54,10 @@ def measure(name: str, corpus: Path) -> dict[str, Any]:
                           encoding="utf-8")
         file_chunks = store.file_records()[target.name].chunks
         with Timer() as one:
-            changed = ingest([corpus], store, embedder, settings, progress=False)
+            changed = ingester.ingest([corpus], progress=False)
     finally:
         target.write_bytes(original)
-    ingest([corpus], store, embedder, settings, progress=False)  # back to the original
+    ingester.ingest([corpus], progress=False)  # back to the original
 
     command = [str(Path(sys.executable).parent / "rawi"), "ingest", str(corpus), "--store", str(settings.store), "--quiet"]
     with Timer() as cli:

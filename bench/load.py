@@ -127,7 +127,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def start_server(store: Path, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     rawi = Path(sys.executable).parent / "rawi"
-    cmd = [str(rawi)] if rawi.exists() else [sys.executable, "-m", "rag.cli"]
+    cmd = [str(rawi)] if rawi.exists() else [sys.executable, "-m", "rawi.cli"]
     return subprocess.Popen([*cmd, "serve", "--store", str(store), "--host", "127.0.0.1", "--port", str(port)],
                             env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     if store is None:
         store = workdir / "store"
         rawi = Path(sys.executable).parent / "rawi"
-        cmd = [str(rawi)] if rawi.exists() else [sys.executable, "-m", "rag.cli"]
+        cmd = [str(rawi)] if rawi.exists() else [sys.executable, "-m", "rawi.cli"]
         print(f"ingesting the sample corpus into {store} ({args.embedder}) ...", flush=True)
         subprocess.run([*cmd, "ingest", str(ROOT / "data" / "corpus"), "--store", str(store), "--quiet"], env=env,
                        cwd=ROOT, check=True, timeout=600)

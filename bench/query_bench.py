@@ -40,16 +40,16 @@ def _questions(n: int, seed: int = 3) -> list[str]:
 class Baselines:
     """llama-index's stock dense path and bm25s alone, over the same store as a rawi Assistant."""
 
-    def __init__(self, assistant: Any, top_k: int) -> None:
+    def __init__(self, parts: Any, top_k: int) -> None:
         import bm25s
         from llama_index.core import VectorStoreIndex
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        from rag.llama import as_llama_embedding
+        from vendors.llama import as_llama_embedding
 
-        store = assistant.store
+        store = parts.store
         vector_store = ChromaVectorStore(chroma_collection=store.chunks)
-        index = VectorStoreIndex.from_vector_store(vector_store, embed_model=as_llama_embedding(assistant.embedder))
+        index = VectorStoreIndex.from_vector_store(vector_store, embed_model=as_llama_embedding(parts.embedder))
         self.llama = index.as_retriever(similarity_top_k=top_k)
         chunks = list(store.iter_chunks())
         self.files = [c.file for c in chunks]
@@ -71,12 +71,13 @@ class Baselines:
 
 
 def latency_at(size: int, questions: list[str], warmup: int) -> dict[str, Any]:
-    from rag import Assistant
-    from rag import lexical
+    from rawi.compose import Rawi
+    from vendors import lexical
 
     folder, build = synthetic_store(size)
-    assistant = Assistant.open(folder)
-    store, top_k = assistant.store, assistant.settings.top_k
+    parts = Rawi.open(folder, remember_queries=0)  # every question's embedding is timed
+    assistant, retriever = parts.assistant(), parts.retriever()
+    store, top_k = parts.store, parts.settings.top_k
 
     shutil.rmtree(folder / "lexical", ignore_errors=True)
     with Timer() as rebuild:
@@ -85,10 +86,10 @@ def latency_at(size: int, questions: list[str], warmup: int) -> dict[str, Any]:
     with Timer() as load:
         lexical.load(folder / "lexical", store.generation, store.identity)
 
-    baselines = Baselines(assistant, top_k)
+    baselines = Baselines(parts, top_k)
     for q in questions[:warmup]:
         assistant.ask(q)
-        assistant.retriever.retrieve(q, top_k)
+        retriever.retrieve(q, top_k)
         baselines.llama_files(q)
         baselines.bm25_files(q)
 
@@ -97,7 +98,7 @@ def latency_at(size: int, questions: list[str], warmup: int) -> dict[str, Any]:
     # The answerer remembers sentence vectors; the synthetic stores recombine ~1,200 sentences, so
     # it would soon hold them all. Forget them before each question: every answer is timed cold,
     # as on a real archive where unrelated questions rarely meet the same sentences.
-    forget = getattr(assistant.extractive.embed_passages, "clear", lambda: None)
+    forget = parts.passages.clear
     for q in questions[warmup:]:
         forget()
         answer = assistant.ask(q)
@@ -107,7 +108,7 @@ def latency_at(size: int, questions: list[str], warmup: int) -> dict[str, Any]:
                            ("total", "total")):
             stages[stage].append(t[key])
         with Timer() as timer:
-            assistant.retriever.retrieve(q, top_k)
+            retriever.retrieve(q, top_k)
         rawi_retrieve.append(timer.ms)
         with Timer() as timer:
             baselines.llama_files(q)
@@ -118,9 +119,8 @@ def latency_at(size: int, questions: list[str], warmup: int) -> dict[str, Any]:
 
     # The answering stage is bound by embedding candidate sentences with the real model; the same
     # questions with that re-ranking switched off (RAWI_RERANK_SENTENCES=0) show what it costs.
-    rerank, assistant.extractive.rerank = assistant.extractive.rerank, 0
-    no_rerank = [assistant.ask(q).timings_ms for q in questions[warmup:]]
-    assistant.extractive.rerank = rerank
+    without_rerank = parts.assistant(rerank_sentences=0)
+    no_rerank = [without_rerank.ask(q).timings_ms for q in questions[warmup:]]
 
     result = {
         "chunks": store.count(), "store_build": build,
@@ -143,26 +143,25 @@ def latency_at(size: int, questions: list[str], warmup: int) -> dict[str, Any]:
 
 def xquad_store(files: int) -> tuple[Path, list[tuple[str, str]]]:
     """The first `files` XQuAD-ar contexts ingested with the default embedder; and (question, gold file) pairs."""
-    from ingest.pipeline import ingest
-    from rag.components import build_embedder, open_store
-    from rag.settings import Settings
+    from core.settings import Settings
+    from rawi.compose import Rawi
 
     contexts, questions = xquad_items(XQUAD)
     corpus = WORK / f"ingest-xquad-{files}-corpus"  # the ingest benchmark's store: reused, not embedded again
     write_corpus(corpus, contexts[:files])
     settings = Settings(store=WORK / f"ingest-xquad-{files}")
-    embedder = build_embedder(settings)
-    ingest([corpus], open_store(settings, embedder, create=True), embedder, settings, progress=False)
+    Rawi.open(settings=settings, create=True).ingester().ingest([corpus], progress=False)
     gold = [(q, f"{i:05d}.txt") for q, i in questions if i < files]
     return settings.store, gold
 
 
 def accuracy(files: int) -> dict[str, Any]:
-    from rag import Assistant
+    from rawi.compose import Rawi
 
     store, gold = xquad_store(files)
-    assistant = Assistant.open(store)
-    baselines = Baselines(assistant, top_k=10)
+    parts = Rawi.open(store, remember_queries=0)
+    retriever = parts.retriever()
+    baselines = Baselines(parts, top_k=10)
 
     def score(ranked: list[str], want: str) -> tuple[float, float]:
         ranked = list(dict.fromkeys(ranked))  # documents, best first
@@ -170,7 +169,7 @@ def accuracy(files: int) -> dict[str, Any]:
         return (1.0 if rank and rank <= 5 else 0.0), (1.0 / rank if rank and rank <= 10 else 0.0)
 
     runs = {
-        "rawi_hybrid": lambda q: [h.chunk.file for h in assistant.retriever.retrieve(q, 10).hits],
+        "rawi_hybrid": lambda q: [h.chunk.file for h in retriever.retrieve(q, 10).hits],
         "llama_index_dense": baselines.llama_files,
         "bm25s_alone": lambda q: baselines.bm25_files(q, 10),
     }

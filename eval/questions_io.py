@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.errors import RawiError
+from core.errors import RawiError
 
 
 class EvalInputError(RawiError):

@@ -58,9 +58,9 @@ def parse_retrievers(spec: str | Sequence[str] | None) -> list[str]:
 class FileTexts:
     """The citable text of a stored file: read from disk when the file is there, else the store's copy."""
 
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self._roots = {key: rec.root for key, rec in store.file_records().items()}
+    def __init__(self, records: dict[str, Any], stored_text: Callable[[str], str | None]) -> None:
+        self._roots = {key: rec.root for key, rec in records.items()}
+        self._stored_text = stored_text
         self._texts: dict[str, str | None] = {}
 
     def __call__(self, file: str) -> str | None:
@@ -79,26 +79,7 @@ class FileTexts:
                     return read_document(path).text
                 except UnreadableFile:
                     pass
-        return self.store.file_text(file)
-
-
-class _TurnQueryMemo:
-    """The embedder, remembering question vectors until `clear()` (called at every turn)."""
-
-    def __init__(self, embedder: Any) -> None:
-        self._embedder = embedder
-        self._vectors: dict[str, list[float]] = {}
-
-    def clear(self) -> None:
-        self._vectors.clear()
-
-    def get_query_embedding(self, query: str) -> list[float]:
-        if query not in self._vectors:
-            self._vectors[query] = self._embedder.get_query_embedding(query)
-        return self._vectors[query]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._embedder, name)
+        return self._stored_text(file)
 
 
 def _turn_row(case: Case, index: int, turn: Turn) -> dict[str, Any]:
@@ -164,18 +145,14 @@ def _score_answer(row: dict[str, Any], answer: Any, file_text: Callable[[str], s
     })
 
 
-def run_cases(assistant: Any, cases: Sequence[Case], *, retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
+def run_cases(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], str | None], *, retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
               answer: bool = True, judge: bool = True, progress: bool | None = None) -> list[dict[str, Any]]:
     """One result row per question/turn, in file order (see the module docstring)."""
     from tqdm import tqdm
 
     from eval.judge import judge_faithfulness
-    from rag.errors import BadQuestionError
+    from core.errors import BadQuestionError
 
-    # Candidate sentences are remembered by the assistant's answerer itself (rag.embedders.PassageMemo).
-    retriever_embedder = assistant.retriever.embedder
-    queries = assistant.retriever.embedder = _TurnQueryMemo(retriever_embedder)
-    file_text = FileTexts(assistant.store)
     depth_chunks = max(2 * assistant.settings.candidates, DEPTH)
     rows: list[dict[str, Any]] = []
     total = sum(len(c.turns) for c in cases)
@@ -186,7 +163,6 @@ def run_cases(assistant: Any, cases: Sequence[Case], *, retrievers: Sequence[str
             history: list[dict[str, str]] = []
             for index, turn in enumerate(case.turns, start=1):
                 row = _turn_row(case, index, turn)
-                queries.clear()
                 try:
                     if answer:
                         ans = assistant.ask(turn.question, history, mode=DEFAULT_RETRIEVER)
@@ -205,25 +181,24 @@ def run_cases(assistant: Any, cases: Sequence[Case], *, retrievers: Sequence[str
                 bar.update(1)
     finally:
         bar.close()
-        assistant.retriever.embedder = retriever_embedder
     return rows
 
 
-def evaluate(assistant: Any, cases: Sequence[Case], *, retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
+def evaluate(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], str | None], *, retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
              answer: bool = True, judge: bool = True, progress: bool | None = None,
              meta: dict[str, Any] | None = None) -> Evaluation:
     """Run the cases and aggregate: the rows, the metrics dict, and what was run (`meta`)."""
     from eval.aggregate import summarize
 
     began = time.perf_counter()
-    rows = run_cases(assistant, cases, retrievers=retrievers, answer=answer, judge=judge, progress=progress)
+    rows = run_cases(assistant, cases, file_text, retrievers=retrievers, answer=answer, judge=judge, progress=progress)
     settings = assistant.settings
     info = {
         "cases": len(cases),
         "questions": len(rows),
         "mode": assistant.mode if answer else "retrieval only",
         "llm_model": getattr(assistant.llm, "model", "") if assistant.llm is not None else "",
-        "embedder": assistant.embedder.model_name,
+        "embedder": assistant.embedder_name,
         "answer_retriever": DEFAULT_RETRIEVER if answer else None,
         "retrievers": list(retrievers),
         "settings": {k: getattr(settings, k) for k in _RESULT_SETTINGS if k in type(settings).model_fields},
@@ -240,12 +215,12 @@ def evaluate_question_file(path: Path, settings: Any, *, retrievers: Sequence[st
                            progress: bool | None = None) -> Evaluation:
     """`rawi eval --questions FILE`: the question file against the existing store of `settings`."""
     from eval.questions_io import load_questions
-    from rag.assistant import Assistant
+    from rawi.compose import Rawi
 
     began = time.perf_counter()
     cases = load_questions(path)[:limit] if limit else load_questions(path)
-    assistant = Assistant.open(settings.store, settings=settings)
-    evaluation = evaluate(assistant, cases, retrievers=retrievers, answer=answer, judge=judge, progress=progress,
+    parts = Rawi.open(settings=settings)
+    evaluation = evaluate(parts.assistant(), cases, _file_texts(parts), retrievers=retrievers, answer=answer, judge=judge, progress=progress,
                           meta={"questions_file": str(path), "store": str(settings.store)})
     return _stamp(evaluation, began)
 
@@ -258,17 +233,22 @@ def evaluate_squad_file(path: Path, settings: Any, *, cache_root: Path | None = 
     `limit` keeps the first N questions in file order; the corpus is always every context.
     """
     from eval.squad import prepare_squad_store
-    from rag.assistant import Assistant
 
     began = time.perf_counter()
     prepared = prepare_squad_store(path, settings, cache_root, progress=progress)
     cases = prepared.squad.cases[:limit] if limit else prepared.squad.cases
-    assistant = Assistant.open(prepared.settings.store, settings=prepared.settings)
+    parts = prepared.parts
     meta = {"squad_file": str(path), "squad_version": prepared.squad.version,
             "dataset_sha256": prepared.dataset_sha256, "corpus": prepared.ingest}
-    evaluation = evaluate(assistant, cases, retrievers=retrievers, answer=answer, judge=judge, progress=progress,
-                          meta=meta)
+    evaluation = evaluate(parts.assistant(), cases, _file_texts(parts), retrievers=retrievers, answer=answer,
+                          judge=judge, progress=progress, meta=meta)
     return _stamp(evaluation, began)
+
+
+def _file_texts(parts: Any) -> FileTexts:
+    """Citations are checked against the file on disk where it is there, else the store's copy."""
+    assistant = parts.assistant()
+    return FileTexts(parts.ingester().file_records(), lambda file: assistant.file_texts([file]).get(file))
 
 
 def _stamp(evaluation: Evaluation, began: float) -> Evaluation:

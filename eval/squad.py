@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.questions_io import SquadSet, load_squad, write_documents
-from rag.settings import Settings
+from core.settings import Settings
 
 
 @dataclass
@@ -29,6 +29,7 @@ class PreparedSquad:
     docs_dir: Path
     dataset_sha256: str
     ingest: dict[str, Any]  # what the ingest did: added / unchanged / failed files, chunks written, seconds
+    parts: Any = None  # the `rawi.compose.Rawi` built for the store: one embedder for ingest and answers
 
 
 def dataset_hash(path: Path) -> str:
@@ -59,8 +60,7 @@ def cache_folder(dataset_path: Path, settings: Settings, cache_root: Path | None
 def prepare_squad_store(dataset_path: Path, settings: Settings, cache_root: Path | None = None, *,
                         progress: bool | None = None) -> PreparedSquad:
     """Read the SQuAD file, write its contexts as documents and bring the cached store up to date."""
-    from ingest.pipeline import ingest
-    from rag.components import build_embedder, open_store
+    from rawi.compose import Rawi
 
     squad = load_squad(dataset_path)
     folder, digest = cache_folder(dataset_path, settings, cache_root)
@@ -71,9 +71,8 @@ def prepare_squad_store(dataset_path: Path, settings: Settings, cache_root: Path
         if stale.name not in squad.documents:
             stale.unlink()
     store_settings = settings.model_copy(update={"store": folder / f"store-{embedder_slug(settings)}"})
-    embedder = build_embedder(store_settings)
-    store = open_store(store_settings, embedder, create=True)
-    report = ingest([docs_dir], store, embedder, store_settings, prune_missing=True, progress=progress)
+    parts = Rawi.open(settings=store_settings, create=True)
+    report = parts.ingester().ingest([docs_dir], prune_missing=True, progress=progress)
     summary = {
         "documents": len(squad.documents),
         "added": len(report.added),
@@ -85,4 +84,4 @@ def prepare_squad_store(dataset_path: Path, settings: Settings, cache_root: Path
         "seconds": round(report.seconds, 2),
         "store": str(store_settings.store),
     }
-    return PreparedSquad(squad, store_settings, docs_dir, digest, summary)
+    return PreparedSquad(squad, store_settings, docs_dir, digest, summary, parts)

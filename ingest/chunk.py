@@ -1,7 +1,6 @@
 """Cut content blocks into sentence-aware chunks sized in tokens, with overlap.
 
-Sentences end at `.` `!` `?` `؟` `؛` `…` followed by a space or a line end, and at line breaks;
-a chunk is whole sentences up to `chunk_tokens` tokens (tiktoken), and the next chunk starts
+Sentences come from `core.sentences`; a chunk is whole sentences up to `chunk_tokens` tokens (tiktoken), and the next chunk starts
 with as many trailing sentences of it as fit in `overlap_tokens`. A sentence longer than a
 chunk is cut at word boundaries. Every chunk is a `(start, end)` span of the original text,
 never crossing the furniture between blocks. Choosing blocks is `ingest.clean`.
@@ -10,50 +9,9 @@ never crossing the furniture between blocks. Choosing blocks is `ingest.clean`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable
 
-from ingest.clean import Block
-
-# A sentence: text up to a run of end marks (and closing quotes/brackets) followed by blank or line end.
-_SENTENCE = re.compile(r"[^\n]*?(?:[.!?؟؛…]+[\"'”’»)\]]*(?=\s|$)|(?=\n)|$)", re.S)
-
-TokenCounter = Callable[[str], int]
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
-
-
-@lru_cache(maxsize=4)
-def tiktoken_counter(encoding: str) -> TokenCounter:
-    """Token counter for a tiktoken encoding, read from llama-index's bundled offline cache."""
-    from rag.offline import go_offline
-
-    go_offline()
-    import tiktoken
-
-    enc = tiktoken.get_encoding(encoding)
-    return lambda text: len(enc.encode(text, disallowed_special=()))
-
-
-def sentences(text: str, block: Block) -> list[Span]:
-    """Sentence spans inside a block, trimmed of surrounding blanks."""
-    spans: list[Span] = []
-    segment = text[block.start : block.end]
-    for match in _SENTENCE.finditer(segment):
-        if match.end() == match.start():
-            continue
-        s, e = block.start + match.start(), block.start + match.end()
-        raw = text[s:e]
-        lead = len(raw) - len(raw.lstrip())
-        trail = len(raw) - len(raw.rstrip())
-        if s + lead < e - trail:
-            spans.append(Span(s + lead, e - trail))
-    return spans
+from core.sentences import Block, Span, sentences
+from core.tokens import TokenCounter, tiktoken_counter  # noqa: F401  (re-exported for callers of ingest.chunk)
 
 
 def _split_long(text: str, span: Span, limit: int, count: TokenCounter) -> list[Span]:

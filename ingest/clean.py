@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.arabic import normalize
+from core.arabic import normalize
+from core.sentences import Block
 
 # Whole lines that are share buttons, clipboard notices and similar page chrome (normalised).
 _FURNITURE_PHRASES = {
@@ -50,12 +51,6 @@ _CAPTION = re.compile(r"(getty\s*images|gettyimages|shutterstock|/\s*(?:afp|reut
 _SENTENCE_END = re.compile(r"[.!?؟؛…]")
 
 
-@dataclass(frozen=True)
-class Block:
-    """A run of consecutive content lines: `text[start:end]` of the original."""
-
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)

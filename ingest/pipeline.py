@@ -8,7 +8,7 @@ refreshed), new ones are embedded and added, vanished ones deleted. File records
 last, so a run killed half-way is finished by the next one: the store stays marked as being
 written until a run ends, and a run that finds the mark first drops chunks no record owns and
 re-does files whose chunks disagree with their record. One ingest writes to a store at a time
-(`rag.locking`). Unchanged files (same content hash under the same chunking settings) cost
+(`vendors.locking`). Unchanged files (same content hash under the same chunking settings) cost
 reading and hashing the file, nothing else.
 
 Test hook, for the crash tests only: with `RAWI_TEST_INGEST_PAUSE_S` set, an ingest prints
@@ -31,9 +31,9 @@ from typing import Any, Iterable
 from ingest.chunk import chunk_blocks, tiktoken_counter
 from ingest.clean import clean
 from ingest.load import SUPPORTED_SUFFIXES, UnreadableFile, read_document
-from rag.locking import writer_lock
-from rag.settings import Settings
-from rag.store import ChunkStore, FileRecord
+from vendors.locking import writer_lock
+from core.settings import Settings
+from vendors.store import ChunkStore, FileRecord
 
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
@@ -147,6 +147,24 @@ def ingest(
     lease_s = settings.ingest_lease_s if settings.chroma_host else None  # a server may have writers elsewhere
     with writer_lock(settings.store, store, settings.ingest_lock_wait_s, lease_s=lease_s):
         return _ingest(paths, store, embedder, settings, prune_missing=prune_missing, progress=progress)
+
+
+class Ingester:
+    """Ingests files into one store with one embedder; built by the composition root (`rawi.compose`)."""
+
+    def __init__(self, store: ChunkStore, embedder: Any, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+
+    def ingest(self, paths: Iterable[Path], *, prune_missing: bool | None = None,
+               progress: bool | None = None) -> IngestReport:
+        """`ingest(paths, ...)` into this store; answerable at once (the lexical index follows)."""
+        return ingest(paths, self.store, self.embedder, self.settings, prune_missing=prune_missing, progress=progress)
+
+    def file_records(self) -> dict[str, FileRecord]:
+        """The files the store holds, by name, with where each came from."""
+        return self.store.file_records()
 
 
 def _ingest(

@@ -1,4 +1,8 @@
-"""rawi's engine: `from rag import Assistant`. Importing this package loads nothing heavy."""
+"""rawi's answering engine: retrieval, the extractive answerer, LLM prompts and verified citations.
+
+`from rag import Assistant` for the type; build one with `rawi.open_assistant(store)` (the
+composition root wires its parts). Importing this package loads nothing heavy.
+"""
 
 from __future__ import annotations
 

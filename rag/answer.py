@@ -3,7 +3,7 @@ parsing and verification of `[n]` citations.
 
 Every citation is cut from the stored text of its file (`file_text[start:end]`) and checked
 again before it is returned, so a quote can always be verified without trusting rawi.
-Retrieval is `rag.retrieve`; calling the LLM is `rag.llm`; orchestration is `rag.assistant`.
+Retrieval is `rag.retrieve`; calling the LLM is `vendors.llm`; orchestration is `rag.assistant`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ingest.chunk import sentences
-from ingest.clean import Block
-from rag.arabic import is_mostly_arabic, lexical_terms, normalize, tokenize
-from rag.results import Citation, Source
+from core.arabic import is_mostly_arabic, lexical_terms, normalize, tokenize
+from core.results import Citation, Source
+from core.sentences import Block, sentences
 
 ABSTAIN_AR = "لا تتضمن المصادر المتاحة إجابة عن هذا السؤال."
 ABSTAIN_EN = "The available sources do not answer this question."

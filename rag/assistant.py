@@ -1,12 +1,13 @@
 """`Assistant`: the one engine every front end calls (CLI, Python, Gradio, eval).
 
-    bot = Assistant.open(".rawi")
+    bot = rawi.open_assistant(".rawi")
     ans = bot.ask("من هو السفير الروسي لدى ليبيا؟", history=[{"role": "user", "content": "..."}, ...])
     for event in bot.stream("..."): ...   # str deltas, then the final Answer
 
 It checks the question, resolves follow-ups, retrieves, answers (LLM when configured, else the
 offline extractive answerer; extractive again if the LLM fails, and the answer says so) and
-returns citations verified against the stored file text. Vendors come from `rag.components`.
+returns citations verified against the stored file text. Its parts (store, retriever, answerer,
+LLM) are built by the composition root, `rawi.compose`, and handed in.
 """
 
 from __future__ import annotations
@@ -14,20 +15,20 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from pathlib import Path
 from typing import Any, Iterator
 
 from rag.answer import (
     ExtractiveAnswerer, abstention_message, build_condense_messages, build_messages, cite_llm_answer,
     looks_like_abstention, question_terms, sources_from_chunks, sources_from_hits, usage_of,
 )
-from rag.arabic import is_mostly_arabic, lexical_terms, tokenize
-from rag.embedders import PassageMemo
-from rag.errors import BadQuestionError, EmptyStoreError, LLMError
-from rag.glossary import arabic_equivalents
-from rag.results import Answer, Citation, Source
+from core.arabic import is_mostly_arabic, lexical_terms, tokenize
+from core.errors import BadQuestionError, EmptyStoreError, LLMError
+from core.glossary import arabic_equivalents
+from core.results import Answer, Citation, Source
 from rag.retrieve import HybridRetriever, Mode, Retrieval
-from rag.settings import Settings
+from core.settings import Settings
+from core.tokens import tiktoken_counter
+from vendors.store import ChunkStore
 
 __all__ = ["Answer", "Assistant", "Citation", "Source"]
 
@@ -79,35 +80,16 @@ def _text_of(content: Any) -> str:
 
 
 class Assistant:
-    """Question in, cited answer out. Build with `Assistant.open(store)`; vendors are passed in."""
+    """Question in, cited answer out. Its parts are handed in; `rawi.open_assistant(store)` builds them."""
 
-    def __init__(self, settings: Settings, store: Any, embedder: Any, llm: Any | None) -> None:
+    def __init__(self, settings: Settings, store: ChunkStore, retriever: HybridRetriever,
+                 answerer: ExtractiveAnswerer, llm: Any | None = None, *, embedder_name: str = "") -> None:
         self.settings = settings
         self.store = store
-        self.embedder = embedder
+        self.retriever = retriever
+        self.extractive = answerer
         self.llm = llm
-        self.retriever = HybridRetriever(
-            store, embedder, settings.store / "lexical", candidates=settings.candidates,
-            dense_weight=settings.dense_weight, lexical_weight=settings.lexical_weight, rrf_k=settings.rrf_k,
-        )
-        self.extractive = ExtractiveAnswerer(
-            idf=lambda term: self.retriever.last_lexical_index.idf(term),
-            embed_passages=PassageMemo(embedder.get_text_embedding_batch),
-            abstain_threshold=settings.abstain_threshold,
-            rerank=settings.rerank_sentences,
-            max_sentences=settings.answer_sentences,
-            known=lambda term: self.retriever.last_lexical_index.knows(term),
-        )
-
-    @classmethod
-    def open(cls, store: str | Path = ".rawi", settings: Settings | None = None) -> "Assistant":
-        """The composition root for answering: builds embedder, store and LLM from settings."""
-        from rag.components import build_embedder, build_llm, open_store
-
-        settings = (settings or Settings()).model_copy(update={"store": Path(store)})
-        embedder = build_embedder(settings)
-        chunk_store = open_store(settings, embedder, create=False)
-        return cls(settings, chunk_store, embedder, build_llm(settings))
+        self.embedder_name = embedder_name
 
     # --- public surface -------------------------------------------------------------------------
     @property
@@ -117,14 +99,16 @@ class Assistant:
     def status(self) -> dict[str, Any]:
         return {
             "mode": self.mode, "model": getattr(self.llm, "model", "") if self.llm else "",
-            "embedder": self.embedder.model_name, "articles": self.store.files.count(), "chunks": self.store.count(),
+            "embedder": self.embedder_name, "articles": self.store.files.count(), "chunks": self.store.count(),
         }
 
-    def ingest(self, paths: list[Path], *, prune_missing: bool = False) -> Any:
-        """Ingest files into this assistant's store; answerable at once (the lexical index follows)."""
-        from ingest.pipeline import ingest
+    def check_question(self, question: str) -> str:
+        """The question as it will be answered, or the `BadQuestionError` `ask` would raise."""
+        return clean_question(question, self.settings.max_question_chars)
 
-        return ingest(paths, self.store, self.embedder, self.settings, prune_missing=prune_missing, progress=False)
+    def file_texts(self, files: list[str]) -> dict[str, str]:
+        """The citable text of stored files, by file name (what every quote is a slice of)."""
+        return self.store.file_texts(files) if files else {}
 
     def ask(self, question: str, history: list[dict[str, Any]] | None = None, *, mode: Mode = "hybrid") -> Answer:
         answer = None
@@ -201,8 +185,6 @@ class Assistant:
 
     def _count_tokens(self, text: str) -> int:
         # Loading the BPE file costs ~1 s; only the LLM path counts tokens, so load it on first use.
-        from ingest.chunk import tiktoken_counter
-
         return tiktoken_counter(self.settings.token_encoding)(text)
 
     def _extractive_answer(self, question: str, search_query: str, carried: str, sources: list[Source],
@@ -233,8 +215,7 @@ class Assistant:
         terms = question_terms(text)
         if not text or is_mostly_arabic(text):
             return terms
-        index = self.retriever.last_lexical_index
-        kept = [t for t in terms if index.knows(t)] + lexical_terms(arabic_equivalents(text))
+        kept = [t for t in terms if self.extractive.known(t)] + lexical_terms(arabic_equivalents(text))
         return list(dict.fromkeys(kept))
 
     def _llm_answer(self, question: str, search_query: str, sources: list[Source],

@@ -4,20 +4,20 @@ Weights, `rrf_k`, candidate depth and top-k are settings. Plain fusion is not fr
 Arabic sets the dense side alone beats it), so the weights were chosen by measurement on two
 sets: XQuAD-ar (document MRR@10: dense 0.918, BM25 0.915, 0.5/0.5 fusion 0.941, 0.65/0.35 0.939)
 and eval/questions/dev.jsonl. The lexical index is refreshed here when the store's generation
-moves (another process ingested), and the store's client when its database changed on disk. This module ranks chunks; choosing sentences is `rag.answer`.
+moves (another process ingested), and the store's client when its database changed on disk.
+This module ranks chunks; choosing sentences is `rag.answer`.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Callable, Literal
 
-from rag import lexical
-from rag.arabic import is_mostly_arabic, lexical_terms
-from rag.glossary import arabic_equivalents
-from rag.store import ChunkStore, StoredChunk
+from core.arabic import is_mostly_arabic, lexical_terms
+from core.glossary import arabic_equivalents
+from vendors.lexical import LiveLexicalIndex
+from vendors.store import ChunkStore, StoredChunk
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -38,35 +38,17 @@ class Retrieval:
 
 
 class HybridRetriever:
-    """Ranks stored chunks for a question; holds the lexical index in memory between questions."""
+    """Ranks stored chunks for a question over the parts it is given (the composition root builds them)."""
 
-    def __init__(self, store: ChunkStore, embedder: Any, lexical_dir: Path, *, candidates: int, dense_weight: float,
-                 lexical_weight: float, rrf_k: int) -> None:
+    def __init__(self, store: ChunkStore, embed_query: Callable[[str], list[float]], lexical_index: LiveLexicalIndex,
+                 *, candidates: int, dense_weight: float, lexical_weight: float, rrf_k: int) -> None:
         self.store = store
-        self.embedder = embedder
-        self.lexical_dir = lexical_dir
+        self.embed_query = embed_query
+        self.lexical = lexical_index
         self.candidates = candidates
         self.dense_weight = dense_weight
         self.lexical_weight = lexical_weight
         self.rrf_k = rrf_k
-        self._lexical: lexical.LexicalIndex | None = None
-
-    @property
-    def last_lexical_index(self) -> lexical.LexicalIndex:
-        """The index the last retrieval used, without asking the store whether it moved on.
-
-        For per-term look-ups (IDF) while answering the question just retrieved: checking the
-        generation costs a Chroma round trip, once per question is enough.
-        """
-        return self._lexical if self._lexical is not None else self.lexical_index
-
-    @property
-    def lexical_index(self) -> lexical.LexicalIndex:
-        generation = self.store.generation
-        if (self._lexical is None or self._lexical.generation != generation
-                or self._lexical.source != self.store.identity):
-            self._lexical = lexical.load_or_build(self.store, self.lexical_dir, previous=self._lexical)
-        return self._lexical
 
     def retrieve(self, query: str, k: int, *, mode: Mode = "hybrid") -> Retrieval:
         """Top-k chunks for `query` (both sides see the same text)."""
@@ -76,7 +58,7 @@ class HybridRetriever:
         vector = None
         if mode in ("hybrid", "dense"):
             t = time.perf_counter()
-            vector = self.embedder.get_query_embedding(query)
+            vector = self.embed_query(query)
             timings["embed"] = _ms(t)
             t = time.perf_counter()
             dense = self.store.dense_search(vector, self.candidates)  # Chroma returns fewer when it holds fewer
@@ -84,8 +66,7 @@ class HybridRetriever:
         sparse: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
-            index = self.lexical_index
-            sparse = index.search(query_terms(query), self.candidates)
+            sparse = self.lexical.current().search(query_terms(query), self.candidates)
             timings["lexical"] = _ms(t)
         t = time.perf_counter()
         fused = self.fuse(dense, sparse, mode)[:k]

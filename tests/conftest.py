@@ -75,7 +75,7 @@ def small_corpus(tmp_path: Path, corpus_dir: Path) -> Path:
 
 
 def make_settings(tmp_path: Path, name: str = "store", **overrides):
-    from rag.settings import Settings
+    from core.settings import Settings
 
     return Settings(store=tmp_path / name, embedder=overrides.pop("embedder", "hashing"), **overrides)
 
@@ -84,7 +84,7 @@ class Rig:
     """Settings, embedder and an open store: what `ingest.pipeline.ingest` needs, built the real way."""
 
     def __init__(self, settings, embedder=None) -> None:
-        from rag.components import build_embedder, open_store
+        from rawi.compose import build_embedder, open_store
 
         self.settings = settings
         self.embedder = embedder if embedder is not None else build_embedder(settings)
@@ -125,8 +125,8 @@ def sample_store_settings(tmp_path_factory: pytest.TempPathFactory, corpus_dir: 
     Built once per session (about 10 s); treat the store as read-only.
     """
     from ingest.pipeline import ingest
-    from rag.components import build_embedder, open_store
-    from rag.settings import Settings
+    from rawi.compose import build_embedder, open_store
+    from core.settings import Settings
 
     with pytest.MonkeyPatch.context() as mp:
         _clear_rawi_env(mp)
@@ -140,7 +140,7 @@ def sample_store_settings(tmp_path_factory: pytest.TempPathFactory, corpus_dir: 
 
 def counting_embedder(dim: int = 256):
     """A HashingEmbedding that records every passage it embeds: a fake that *is* the real interface."""
-    from rag.embedders import HashingEmbedding
+    from vendors.embedders import HashingEmbedding
 
     class CountingHashingEmbedding(HashingEmbedding):
         def __init__(self, dim: int) -> None:
@@ -189,9 +189,9 @@ def verify_citations(corpus_texts: dict[str, str]):
 @pytest.fixture(scope="session")
 def sample_assistant(sample_store_settings):
     """An offline (extractive) Assistant over the session sample store; shared, so treat it as read-only."""
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
-    return Assistant.open(sample_store_settings.store, settings=sample_store_settings)
+    return open_assistant(sample_store_settings.store, sample_store_settings)
 
 
 @pytest.fixture(scope="session")
@@ -215,7 +215,7 @@ def rawi_command() -> list[str]:
     import sys
 
     script = Path(sys.executable).parent / "rawi"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "rag.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "rawi.cli"]
 
 
 def free_port() -> int:
@@ -255,7 +255,7 @@ def assert_store_consistent(store: Path, folders: list[Path], **settings) -> Rig
     from collections import Counter
 
     from ingest.load import read_document
-    from rag import lexical
+    from vendors import lexical
 
     rig = Rig(make_settings(store.parent, store.name, **settings))
     chunks = rig.chunks()

@@ -22,7 +22,7 @@ import uuid
 import pytest
 from pydantic import SecretStr
 
-from rag.errors import LLMError
+from core.errors import LLMError
 from tests.support.openai_server import Reply, ScriptedOpenAIServer
 from tests.test_ui_app import AMBASSADOR_Q, serve
 
@@ -53,7 +53,7 @@ def secret_settings(base, **overrides):
 # --- settings --------------------------------------------------------------------------------------
 
 def test_login_is_off_by_default_and_documented(repo_root):
-    from rag.settings import Settings
+    from core.settings import Settings
     from ui.app import auth_pair
 
     settings = Settings()
@@ -63,7 +63,7 @@ def test_login_is_off_by_default_and_documented(repo_root):
 
 
 def test_secret_settings_are_secret_strings_never_shown_by_repr_str_or_dumps(monkeypatch):
-    from rag.settings import Settings
+    from core.settings import Settings
 
     monkeypatch.setenv("RAWI_LLM_API_KEY", LLM_KEY)
     monkeypatch.setenv("RAWI_EMBED_API_KEY", EMBED_KEY)
@@ -81,10 +81,10 @@ def test_secret_settings_are_secret_strings_never_shown_by_repr_str_or_dumps(mon
 @pytest.fixture(scope="module")
 def locked(corpus_rig):
     """The real app over the hashing sample store with a login, on a free port of 127.0.0.1."""
-    from rag.assistant import Assistant
+    from rawi.compose import Rawi
 
     settings = secret_settings(corpus_rig.settings)
-    served = serve(Assistant(settings, corpus_rig.store, corpus_rig.embedder, None), settings.store)
+    served = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store), settings.store)
     yield served
     served.app.close()
 
@@ -197,7 +197,7 @@ def assert_clean_error(err: LLMError) -> None:
 
 
 def test_an_embeddings_server_echoing_the_key_gives_an_error_without_it(caplog):
-    from rag.embedders import OpenAICompatibleEmbedding
+    from vendors.embedders import OpenAICompatibleEmbedding
 
     caplog.set_level(logging.DEBUG)
     with EchoingServer() as server:
@@ -211,7 +211,7 @@ def test_an_embeddings_server_echoing_the_key_gives_an_error_without_it(caplog):
 
 
 def test_an_llm_server_echoing_the_key_gives_an_error_without_it(caplog):
-    from rag.llm import ChatLLM
+    from vendors.llm import ChatLLM
 
     caplog.set_level(logging.DEBUG)
     with EchoingServer() as server:
@@ -227,7 +227,7 @@ def test_an_llm_server_echoing_the_key_gives_an_error_without_it(caplog):
 
 
 def test_an_llm_error_names_the_server_without_the_credentials_of_its_url():
-    from rag.llm import ChatLLM
+    from vendors.llm import ChatLLM
 
     with ScriptedOpenAIServer() as server:
         plain = server.base_url
@@ -242,7 +242,7 @@ def test_an_llm_error_names_the_server_without_the_credentials_of_its_url():
 
 @pytest.mark.slow
 def test_rawi_ask_with_a_server_echoing_the_key_falls_back_and_prints_no_secret(corpus_rig, monkeypatch, capfd, caplog):
-    from rag.cli import main
+    from rawi.cli import main
 
     caplog.set_level(logging.DEBUG)
     with EchoingServer() as server:
@@ -262,14 +262,14 @@ def test_rawi_ask_with_a_server_echoing_the_key_falls_back_and_prints_no_secret(
 def test_the_served_app_shows_no_secret_in_its_page_config_answers_or_log(corpus_rig, capfd, caplog):
     from gradio_client import Client
 
-    from rag.assistant import Assistant
-    from rag.components import build_llm
+    from rawi.compose import Rawi
+    from rawi.compose import build_llm
 
     caplog.set_level(logging.DEBUG)
     with EchoingServer() as server:
         settings = secret_settings(corpus_rig.settings, llm_base_url=server.url, llm_model="test-model",
                                    llm_max_retries=0, llm_timeout_s=10.0)
-        served = serve(Assistant(settings, corpus_rig.store, corpus_rig.embedder, build_llm(settings)), settings.store)
+        served = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=build_llm(settings)), settings.store)
         try:
             client = Client(served.url, auth=("reader", PASSWORD), verbose=False, analytics_enabled=False,
                             download_files=False)
@@ -293,7 +293,7 @@ def test_the_served_app_shows_no_secret_in_its_page_config_answers_or_log(corpus
 # --- settings a person got wrong -------------------------------------------------------------------
 
 def test_a_malformed_login_setting_stops_rawi_serve_with_a_message_that_does_not_echo_it(corpus_rig, monkeypatch, capsys):
-    from rag.cli import main
+    from rawi.cli import main
 
     monkeypatch.setenv("RAWI_EMBEDDER", "hashing")
     monkeypatch.setenv("RAWI_AUTH", PASSWORD)  # the password alone, without "user:"
@@ -304,7 +304,7 @@ def test_a_malformed_login_setting_stops_rawi_serve_with_a_message_that_does_not
 
 
 def test_an_invalid_setting_is_named_in_one_line_without_its_value_or_a_traceback(monkeypatch, capsys):
-    from rag.cli import main
+    from rawi.cli import main
 
     monkeypatch.setenv("RAWI_TOP_K", "many")
     monkeypatch.setenv("RAWI_LLM_TIMEOUT_S", "-1")

@@ -7,9 +7,9 @@ import pytest
 
 from rag import answer as A
 from rag.answer import ExtractiveAnswerer, answer_type, question_terms
-from rag.arabic import lexical_terms
-from rag.glossary import arabic_equivalents
-from rag.results import Source
+from core.arabic import lexical_terms
+from core.glossary import arabic_equivalents
+from core.results import Source
 from rag.retrieve import query_terms
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.arabic import is_mostly_arabic, lexical_terms, light_stem, normalize, tokenize
+from core.arabic import is_mostly_arabic, lexical_terms, light_stem, normalize, tokenize
 from tests.conftest import ART_004
 
 

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from rag.errors import BadQuestionError, EmptyStoreError, StoreError
-from rag.results import Answer
+from core.errors import BadQuestionError, EmptyStoreError, StoreError
+from core.results import Answer
 from tests.conftest import env_without_rawi
 
 QUESTION = "من هو السفير الروسي لدى ليبيا الذي دافع عن وجود قوات بلاده في شرق ليبيا وجنوبها؟"  # dev q01
@@ -142,34 +142,34 @@ def test_control_characters_and_zero_width_marks_are_stripped_and_the_question_i
 
 
 def test_opening_a_missing_store_raises_an_error_that_says_to_run_rawi_ingest(tmp_path, sample_store_settings):
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     missing = tmp_path / "no-such-store"
     with pytest.raises(EmptyStoreError) as raised:
-        Assistant.open(missing, settings=sample_store_settings)
+        open_assistant(missing, sample_store_settings)
     assert isinstance(raised.value, StoreError)
     assert "rawi ingest" in str(raised.value) and str(missing) in str(raised.value)
     assert not missing.exists()  # opening to answer never creates a store
 
 
 def test_opening_a_store_folder_without_a_collection_says_to_run_rawi_ingest(tmp_path):
-    from rag.assistant import Assistant
-    from rag.components import build_chroma_client
+    from rawi.compose import open_assistant
+    from rawi.compose import build_chroma_client
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path)
     build_chroma_client(settings, create=True)  # a Chroma database with nothing in it
     with pytest.raises(EmptyStoreError, match="rawi ingest"):
-        Assistant.open(settings.store, settings=settings)
+        open_assistant(settings.store, settings)
 
 
 def test_a_store_whose_collection_holds_no_chunks_says_to_ingest_instead_of_abstaining(tmp_path):
-    from rag.assistant import Assistant
-    from rag.components import build_embedder, open_store
-    from rag.settings import Settings
+    from rawi.compose import open_assistant
+    from rawi.compose import build_embedder, open_store
+    from core.settings import Settings
 
     settings = Settings(store=tmp_path / "empty", embedder="hashing")
     open_store(settings, build_embedder(settings), create=True)  # the collection exists, with nothing in it
-    bot = Assistant.open(settings.store, settings=settings)
+    bot = open_assistant(settings.store, settings)
     with pytest.raises(EmptyStoreError, match="rawi ingest"):
         bot.ask("من هو السفير الروسي لدى ليبيا؟")

@@ -12,7 +12,7 @@ from rag.answer import (
     ABSTAIN_AR, ABSTAIN_EN, Sentence, build_condense_messages, build_messages, cite_llm_answer,
     looks_like_abstention, make_citation, source_sentences,
 )
-from rag.results import Source
+from core.results import Source
 from tests.conftest import ART_002, ART_003
 
 

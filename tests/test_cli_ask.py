@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from rag.cli import main
+from rawi.cli import main
 
 QUESTION = "من هو السفير الروسي لدى ليبيا الذي دافع عن وجود قوات بلاده في شرق ليبيا وجنوبها؟"  # dev q01
 

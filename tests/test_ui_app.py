@@ -49,16 +49,19 @@ def free_port() -> int:
 class Served:
     app: Any
     assistant: Any
+    ingester: Any
     url: str
     store: Path
 
 
-def serve(assistant: Any, store: Path) -> Served:
+def serve(parts: Any, store: Path) -> Served:
+    """The real app over `parts` (a `rawi.compose.Rawi`), uploads on, on a free port of 127.0.0.1."""
     from ui.app import launch
 
     port = free_port()
-    app = launch(assistant, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
-    return Served(app, assistant, f"http://127.0.0.1:{port}/", store)
+    assistant, ingester = parts.assistant(), parts.ingester()
+    app = launch(assistant, ingester, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+    return Served(app, assistant, ingester, f"http://127.0.0.1:{port}/", store)
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +74,9 @@ def store_copy(sample_store_settings, tmp_path_factory) -> Any:
 
 @pytest.fixture(scope="module")
 def served(store_copy):
-    from rag.assistant import Assistant
+    from rawi.compose import Rawi
 
-    s = serve(Assistant.open(store_copy.store, settings=store_copy), store_copy.store)
+    s = serve(Rawi.open(store_copy.store, store_copy), store_copy.store)
     yield s
     s.app.close()
 
@@ -353,7 +356,7 @@ def test_markup_in_documents_and_questions_is_shown_as_text(served, browser, tmp
         "<img src=x onerror=\"window.__rawiPwned = 2; alert(2)\"> بتكلفة اثني عشر مليون دينار ${7*7} {{value}}.\n",
         encoding="utf-8",
     )
-    report = served.assistant.ingest([doc])
+    report = served.ingester.ingest([doc], progress=False)
     assert report.ok, report.summary()
     open_page(browser, served.url)
     ask(browser, "ما خطة مجلس بلدية مصراتة لتحلية مياه البحر؟ <b>عاجل</b> <img src=y onerror=alert(3)>")
@@ -420,10 +423,10 @@ def test_ask_endpoint_answers_a_hostile_request_with_a_message_and_keeps_serving
 def test_login_is_required_when_set_and_the_password_never_shows(corpus_rig):
     from gradio_client import Client
 
-    from rag.assistant import Assistant
+    from rawi.compose import Rawi
 
     settings = corpus_rig.settings.model_copy(update={"auth": SecretStr("reader:s3cret-pass")})
-    s = serve(Assistant(settings, corpus_rig.store, corpus_rig.embedder, None), settings.store)
+    s = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store), settings.store)
     try:
         with urllib.request.urlopen(s.url, timeout=10) as page:
             html = page.read().decode("utf-8")
@@ -442,7 +445,7 @@ def test_login_is_required_when_set_and_the_password_never_shows(corpus_rig):
 
 
 def test_login_setting_must_be_user_colon_password(corpus_rig):
-    from rag.errors import ConfigError
+    from core.errors import ConfigError
     from ui.app import auth_pair
 
     assert auth_pair(corpus_rig.settings) is None
@@ -458,7 +461,7 @@ SECRET = "sk-rawi-test-SECRET-4242"
 
 @pytest.fixture(scope="module")
 def llm_served(store_copy):
-    from rag.assistant import Assistant
+    from rawi.compose import Rawi
     from tests.support.openai_server import ScriptedOpenAIServer
 
     with ScriptedOpenAIServer() as server:
@@ -466,7 +469,7 @@ def llm_served(store_copy):
             "llm_base_url": server.base_url, "llm_model": "test-model", "llm_api_key": SecretStr(SECRET),
             "llm_max_retries": 0, "llm_timeout_s": 10.0,
         })
-        s = serve(Assistant.open(settings.store, settings=settings), settings.store)
+        s = serve(Rawi.open(settings.store, settings), settings.store)
         try:
             yield s, server
         finally:
@@ -519,7 +522,7 @@ def test_llm_answer_streams_into_the_page_and_falls_back_when_the_llm_is_down(ll
 
 def test_rawi_serve_launches_the_app_and_warns_about_an_open_address_without_login(corpus_rig, monkeypatch, capsys):
     import ui.app
-    from rag.cli import main
+    from rawi.cli import main
 
     launched = {}
     monkeypatch.setenv("RAWI_EMBEDDER", "hashing")

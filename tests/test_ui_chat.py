@@ -153,22 +153,21 @@ def llm_server():
 
 @pytest.fixture(scope="module")
 def llm_assistant(sample_store_settings, llm_server):
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
     settings = sample_store_settings.model_copy(update={
         "llm_base_url": llm_server.base_url, "llm_model": "test-model", "llm_api_key": SecretStr("sk-chat-key-777"),
         "llm_max_retries": 0, "llm_timeout_s": 10.0, "rerank_sentences": 0,
     })
-    return Assistant.open(settings.store, settings=settings)
+    return open_assistant(settings.store, settings)
 
 
 def with_timeout(assistant: Any, seconds: float) -> Any:
     """The same store and embedder, with an LLM client that gives up after `seconds`."""
-    from rag.assistant import Assistant
-    from rag.components import build_llm
+    from rawi.compose import open_assistant
 
     settings = assistant.settings.model_copy(update={"llm_timeout_s": seconds})
-    return Assistant(settings, assistant.store, assistant.embedder, build_llm(settings))
+    return open_assistant(settings.store, settings)
 
 
 FAULTS = [

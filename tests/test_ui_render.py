@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from rag.results import Answer, Citation, Source
+from core.results import Answer, Citation, Source
 from ui.render import (
     answer_message_html, answer_text_html, bdi, direction, error_message_html, esc, passage_html,
     pending_answer_html, redact_urls, sources_panel_html, sources_section_html, status_html, text_html, toast_html,

@@ -40,12 +40,21 @@ def test_unsupported_types_are_refused(raw):
 
 @pytest.fixture
 def uploader(tmp_path: Path, corpus_dir: Path):
-    from rag.assistant import Assistant
+    from rawi.compose import Rawi
+    from ui.uploads import UPLOADS_DIRNAME
 
     rig = Rig(make_settings(tmp_path))
     assert rig.ingest(corpus_dir / ART_000).ok
-    assistant = Assistant(rig.settings, rig.store, rig.embedder, None)
-    return Uploader(assistant, max_mb=0.01)
+    ingester = Rawi(rig.settings, rig.embedder, rig.store).ingester()
+    return Uploader(ingester, rig.settings.store / UPLOADS_DIRNAME, max_mb=0.01)
+
+
+def assistant_of(uploader):
+    """An Assistant over the store the uploader ingests into."""
+    from rawi.compose import Rawi
+
+    ingester = uploader.ingester
+    return Rawi(ingester.settings, ingester.embedder, ingester.store).assistant()
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:
@@ -60,12 +69,12 @@ def test_upload_is_saved_under_the_store_and_answerable(uploader, tmp_path):
     (result,) = uploader.add([incoming])
     assert result.ok, result.message
     saved = uploader.folder / "solar.txt"
-    assert uploader.folder == (uploader.assistant.settings.store / "uploads").resolve()
+    assert uploader.folder == (uploader.ingester.settings.store / "uploads").resolve()
     assert saved.read_text(encoding="utf-8") == ARTICLE
-    assert "solar.txt" in uploader.assistant.store.file_records()
+    assert "solar.txt" in uploader.ingester.file_records()
     # Found at once by both retrievers (the lexical index follows the store), no restart.
     for mode in ("dense", "bm25"):
-        answer = uploader.assistant.ask("ما اسم الشركة التي افتتحت مصنع الألواح الشمسية في غدامس؟", mode=mode)
+        answer = assistant_of(uploader).ask("ما اسم الشركة التي افتتحت مصنع الألواح الشمسية في غدامس؟", mode=mode)
         assert answer.sources[0].file == "solar.txt", mode
 
 
@@ -81,11 +90,11 @@ def test_reupload_updates_the_same_upload_and_unchanged_is_a_no_op(uploader, tmp
 
 
 def test_a_name_owned_by_another_article_gets_a_suffix_instead_of_replacing_it(uploader, tmp_path):
-    before = uploader.assistant.store.file_records()[ART_000]
+    before = uploader.ingester.file_records()[ART_000]
     clash = write(tmp_path / "t", ART_000, ARTICLE)
     result = uploader.add([clash])[0]
     assert result.ok and result.name == ART_000.replace(".txt", "-2.txt")
-    records = uploader.assistant.store.file_records()
+    records = uploader.ingester.file_records()
     assert records[ART_000] == before  # the corpus article is untouched
     assert records[result.name].root == str(uploader.folder)
 
@@ -99,7 +108,7 @@ def test_too_big_empty_and_binary_files_are_refused_and_leave_nothing_behind(upl
     assert [r.ok for r in results] == [False, False, False, False]
     assert "ميغابايت" in results[0].message
     assert not uploader.folder.exists() or not any(uploader.folder.iterdir())
-    assert set(uploader.assistant.store.file_records()) == {ART_000}
+    assert set(uploader.ingester.file_records()) == {ART_000}
 
 
 def test_a_symlink_in_the_upload_folder_is_never_written_through(uploader, tmp_path):
@@ -115,7 +124,7 @@ def test_an_ingest_that_blows_up_leaves_no_file_behind(uploader, tmp_path, monke
     def boom(paths, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(uploader.assistant, "ingest", boom)
+    monkeypatch.setattr(uploader.ingester, "ingest", boom)
     with pytest.raises(RuntimeError):
         uploader.add([write(tmp_path / "t", "solar.txt", ARTICLE)])
     assert not any(uploader.folder.iterdir())
@@ -141,7 +150,7 @@ def test_a_hostile_batch_refuses_each_bad_file_with_a_message_and_still_adds_the
         write(incoming, "empty.md", b""),
         good,
     ]
-    store = uploader.assistant.settings.store
+    store = uploader.ingester.settings.store
     before_outside = files_under(tmp_path) - {p for p in files_under(tmp_path) if (tmp_path / p).is_relative_to(store)}
     results = uploader.add(batch)
 
@@ -163,7 +172,7 @@ def test_a_hostile_batch_refuses_each_bad_file_with_a_message_and_still_adds_the
         inside = (tmp_path / p)
         if inside.is_relative_to(store) and not inside.is_relative_to(uploader.folder):
             assert inside.relative_to(store).parts[0] in ("chroma", "lexical", "ingest.lock"), p
-    records = uploader.assistant.store.file_records()
+    records = uploader.ingester.file_records()
     assert {results[0].name, results[1].name, "solar.txt"} <= set(records)
     assert len(records) == 4  # the corpus article and the three good uploads
 
@@ -203,12 +212,12 @@ def post_upload(url: str, filename: str, content: bytes) -> tuple[int, str]:
 def test_the_served_app_refuses_oversized_uploads_and_saves_a_traversal_name_inside_the_uploads_folder(tmp_path, corpus_dir):
     import json
 
-    from rag.assistant import Assistant
+    from rawi.compose import Rawi
     from tests.test_ui_app import serve
 
     rig = Rig(make_settings(tmp_path, max_upload_mb=0.01))
     assert rig.ingest(corpus_dir / ART_000).ok
-    served = serve(Assistant(rig.settings, rig.store, rig.embedder, None), rig.settings.store)
+    served = serve(Rawi(rig.settings, rig.embedder, rig.store), rig.settings.store)
     try:
         status, text = post_upload(served.url, "big.txt", ("ا" * 20_000).encode())  # 40 kB > RAWI_MAX_UPLOAD_MB
         assert status == 413, text

@@ -16,13 +16,13 @@ import logging
 from pathlib import Path
 from typing import Any, Iterator
 
-from rag.errors import BadQuestionError, ConfigError, RawiError
-from rag.results import Answer
+from core.errors import BadQuestionError, ConfigError, RawiError
+from core.results import Answer
 from ui.render import (
     answer_message_html, error_message_html, pending_answer_html, sources_panel_html, sources_section_html,
     status_html, toast_html, upload_report_html, user_message_html,
 )
-from ui.uploads import UPLOAD_SUFFIXES, Uploader
+from ui.uploads import UPLOAD_SUFFIXES, UPLOADS_DIRNAME, Uploader
 
 log = logging.getLogger("rawi.ui")
 
@@ -169,17 +169,19 @@ def _panel(turns: list[dict[str, Any]]) -> str:
     return sources_panel_html([t["sources_html"] for t in turns if t.get("sources_html")])
 
 
-def build_app(assistant: Any) -> Any:
-    """The Gradio Blocks app over `assistant`; nothing is launched here."""
-    from rag.offline import go_offline
+def build_app(assistant: Any, ingester: Any = None) -> Any:
+    """The Gradio Blocks app over `assistant`; nothing is launched here.
+
+    With an `ingester` (`ingest.pipeline.Ingester` of the same store) the page also takes uploads.
+    """
+    from core.offline import go_offline
 
     go_offline()
     import gradio as gr
 
-    from rag.assistant import clean_question
-
     settings = assistant.settings
-    uploader = Uploader(assistant, settings.max_upload_mb)
+    uploader = (Uploader(ingester, Path(settings.store) / UPLOADS_DIRNAME, settings.max_upload_mb)
+                if ingester is not None else None)
 
     def status() -> str:
         try:
@@ -192,7 +194,7 @@ def build_app(assistant: Any) -> Any:
         turns = list(turns or [])
         message = message or ""
         try:
-            clean_question(message, settings.max_question_chars)
+            assistant.check_question(message)
         except BadQuestionError as err:
             # A toast, not gr.Error: the chat and the typed text stay as they were, nothing turns red.
             gr.Warning(toast_html(str(err)), duration=6, title="تنبيه")
@@ -211,7 +213,7 @@ def build_app(assistant: Any) -> Any:
             for event in assistant.stream(message, history=history):
                 if isinstance(event, Answer):
                     files = [c.file for c in event.citations]
-                    file_texts = assistant.store.file_texts(files) if files else {}
+                    file_texts = assistant.file_texts(files)
                     current.update(answer=event.answer, bot_html=answer_message_html(event, turn),
                                    sources_html=sources_section_html(event, file_texts, turn))
                 else:
@@ -229,7 +231,7 @@ def build_app(assistant: Any) -> Any:
         return [], sources_panel_html([]), "", []
 
     def upload(files: list[str] | None) -> tuple:
-        if not files:
+        if not files or uploader is None:
             return gr.skip(), gr.skip(), gr.skip()
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files]
         try:
@@ -270,7 +272,7 @@ def build_app(assistant: Any) -> Any:
             with gr.Column(scale=2, min_width=300):
                 gr.Markdown("### المصادر", rtl=True)
                 sources = gr.HTML(sources_panel_html([]), elem_id="rawi-sources")
-                with gr.Accordion("إضافة مقالات", open=False, elem_id="rawi-upload-box"):
+                with gr.Accordion("إضافة مقالات", open=False, elem_id="rawi-upload-box", visible=uploader is not None):
                     gr.Markdown(
                         f"ملفات ‎.txt‎ أو ‎.md‎ أو ‎.html‎، حتى {settings.max_upload_mb:g} ميغابايت للملف. "
                         "تُحفظ في مجلد ‎uploads‎ داخل المخزن وتُفهرس فوراً.", rtl=True,
@@ -291,15 +293,15 @@ def build_app(assistant: Any) -> Any:
     return app
 
 
-def launch(assistant: Any, host: str = "127.0.0.1", port: int = 7860, *, prevent_thread_lock: bool = False,
-           quiet: bool = False) -> Any:
+def launch(assistant: Any, ingester: Any = None, host: str = "127.0.0.1", port: int = 7860, *,
+           prevent_thread_lock: bool = False, quiet: bool = False) -> Any:
     """Serve the app with its CSS, script, login (`RAWI_AUTH`) and upload limit; returns the app.
 
     Blocks until stopped unless `prevent_thread_lock` (then call `app.close()`).
     """
     settings = assistant.settings
     auth = auth_pair(settings)
-    app = build_app(assistant)
+    app = build_app(assistant, ingester)
     app.queue(default_concurrency_limit=4)
     app.launch(
         server_name=host, server_port=port, css=CSS, head=HEAD, auth=auth,

@@ -14,8 +14,8 @@ import re
 from typing import Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from rag.arabic import is_mostly_arabic
-from rag.results import Answer, Citation, Source
+from core.arabic import is_mostly_arabic
+from core.results import Answer, Citation, Source
 
 CONTEXT_CHARS = 240  # characters of surrounding text shown on each side of a cited passage
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.errors import RawiError
+from core.errors import RawiError
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
 UPLOADS_DIRNAME = "uploads"
@@ -76,14 +76,14 @@ class UploadResult:
 
 
 class Uploader:
-    """Saves and ingests uploads for one `Assistant`; one upload at a time."""
+    """Saves uploads into `folder` and ingests them with `ingester` (`ingest.pipeline.Ingester`); one upload at a time."""
 
-    def __init__(self, assistant: Any, max_mb: float, max_files: int = MAX_FILES_PER_UPLOAD) -> None:
-        self.assistant = assistant
+    def __init__(self, ingester: Any, folder: Path, max_mb: float, max_files: int = MAX_FILES_PER_UPLOAD) -> None:
+        self.ingester = ingester
         self.max_files = max_files
         self.max_bytes = int(max_mb * 1_000_000)
         self.max_mb = max_mb
-        self.folder = (Path(assistant.settings.store) / UPLOADS_DIRNAME).resolve()
+        self.folder = Path(folder).resolve()
         self._lock = threading.Lock()
 
     def _target(self, name: str, records: dict[str, Any]) -> Path:
@@ -139,7 +139,7 @@ class Uploader:
             if size > self.max_bytes:
                 raise UploadRefused(f"حجمه {size / 1e6:.1f} ميغابايت، والحد الأقصى {self.max_mb:g} ميغابايت.")
             self.folder.mkdir(parents=True, exist_ok=True)
-            target = self._target(name, self.assistant.store.file_records())
+            target = self._target(name, self.ingester.file_records())
             shown = target.name
             previous = target.read_bytes() if target.exists() else None
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".upload-")
@@ -151,7 +151,7 @@ class Uploader:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
             try:
-                report = self.assistant.ingest([target])
+                report = self.ingester.ingest([target], progress=False)
             except Exception:
                 self._restore(target, previous)
                 raise

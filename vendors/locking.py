@@ -2,7 +2,7 @@
 
 The lock is an OS file lock (`filelock`, i.e. flock) on `<store>/ingest.lock`. The kernel drops
 it when its process ends, SIGKILL included, so a crashed ingest never leaves a stale lock behind;
-the next ingest finishes what the crashed one left (`rag.store` marks writes in progress). Who
+the next ingest finishes what the crashed one left (`vendors.store` marks writes in progress). Who
 holds the lock is written to `<store>/ingest.lock.json`, only to say so to whoever waits.
 
 With a Chroma server, ingests may run on several machines, so the writer also takes a lease in
@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from rag.errors import StoreError
+from core.errors import StoreError
 
 LOCK_NAME = "ingest.lock"
 OWNER_NAME = "ingest.lock.json"

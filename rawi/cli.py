@@ -1,4 +1,4 @@
-"""The `rawi` command: parse arguments, call the engine, print. No logic of its own.
+"""The `rawi` command: parse arguments, get the parts from `rawi.compose`, print. No logic of its own.
 
     rawi ingest [PATH ...] [--store DIR] [--keep-missing]
     rawi ask "QUESTION" [--store DIR] [--json]
@@ -17,8 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from rag.errors import RawiError
-from rag.settings import Settings
+from core.errors import RawiError
+from core.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,7 +83,7 @@ def _settings() -> Settings:
     """Settings from the environment, or a `ConfigError` naming each bad `RAWI_*` variable (never its value)."""
     from pydantic import ValidationError
 
-    from rag.errors import ConfigError
+    from core.errors import ConfigError
 
     try:
         return Settings()
@@ -96,25 +96,21 @@ def _settings() -> Settings:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.pipeline import ingest
-    from rag.components import build_embedder, open_store
+    from rawi.compose import Rawi
 
-    embedder = build_embedder(settings)
-    store = open_store(settings, embedder, create=True)
+    ingester = Rawi.open(settings=settings, create=True).ingester()
     paths = args.paths or [settings.corpus]
-    report = ingest(
-        paths, store, embedder, settings,
-        prune_missing=False if args.keep_missing else None,
-        progress=False if args.quiet else None,
+    report = ingester.ingest(
+        paths, prune_missing=False if args.keep_missing else None, progress=False if args.quiet else None,
     )
     print(report.summary(), file=sys.stderr if report.failed else sys.stdout)
     return 0 if report.ok else 1
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.assistant import Assistant
+    from rawi.compose import open_assistant
 
-    answer = Assistant.open(settings.store, settings=settings).ask(args.question)
+    answer = open_assistant(settings=settings).ask(args.question)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -123,15 +119,15 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.assistant import Assistant
+    from rawi.compose import Rawi
     from ui.app import launch
 
-    assistant = Assistant.open(settings.store, settings=settings)
+    parts = Rawi.open(settings=settings)
     host = args.host or settings.host
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.auth.get_secret_value():
         print(f"rawi: note: serving on {host} without a login; set RAWI_AUTH=user:password to require one.",
               file=sys.stderr)
-    launch(assistant, host=host, port=args.port or settings.port)
+    launch(parts.assistant(), parts.ingester(), host=host, port=args.port or settings.port)
     return 0
 
 

@@ -1,6 +1,6 @@
 """rawi's one settings object: every knob, typed, described, read from `RAWI_*` env vars.
 
-It only describes configuration; it builds nothing (that is `rag.components`).
+It only describes configuration; it builds nothing (that is `rawi.compose`).
 The README's configuration table is generated from these fields' descriptions.
 """
 
@@ -166,7 +166,7 @@ class Settings(BaseSettings):
 
 
 def settings_table() -> str:
-    """The README's configuration table, from the fields themselves (`python -m rag.settings`)."""
+    """The README's configuration table, from the fields themselves (`python -m core.settings`)."""
     rows = ["| setting | env var | default | what it does |", "|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.default

@@ -1,7 +1,7 @@
 """English question words as Arabic search terms: a small bilingual glossary of news vocabulary.
 
 An English question shares no words with Arabic articles except transliterated names (which
-`rag.arabic.variant_key` already matches). Dictionary-based query translation is the classic
+`core.arabic.variant_key` already matches). Dictionary-based query translation is the classic
 remedy of cross-language retrieval: each English word the glossary knows adds the Arabic words a
 news article would use for it, so the extractive answerer can weigh sentences by the question's
 words and not by the embedding alone. The glossary covers politics, diplomacy, the military,

