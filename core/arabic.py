@@ -14,7 +14,8 @@ from functools import lru_cache
 from itertools import chain
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # harakat, Quranic marks, tatweel
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
+# Zero-width and direction marks, the BOM and the soft hyphen: invisible, and never part of a word.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
 _FOLD = str.maketrans(
     {
         "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
@@ -45,7 +46,7 @@ _SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 
 def normalize(text: str) -> str:
     """Fold the spellings a reader treats as the same letter; lower-case Latin script."""
-    text = _INVISIBLE.sub("", text)
+    text = INVISIBLE.sub("", text)
     text = _DIACRITICS.sub("", text)
     # One str.replace per letter is ~10x faster than str.translate with a table for Arabic text.
     for source, target in _FOLD_PAIRS:
@@ -160,3 +161,9 @@ def is_mostly_arabic(text: str) -> bool:
     arabic = len(_ARABIC_LETTER.findall(text))
     latin = len(re.findall("[A-Za-z]", text))
     return arabic >= latin and arabic > 0
+
+
+def reply_in_arabic(text: str) -> bool:
+    """Whether rawi's own words (a message, an abstention) for this text should be Arabic: unless it is
+    mostly Latin script. Text with no letters at all (digits, emoji, another script) gets Arabic."""
+    return is_mostly_arabic(text or "") or not re.search("[A-Za-z]", text or "")

@@ -150,8 +150,8 @@ def run_cases(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], 
     """One result row per question/turn, in file order (see the module docstring)."""
     from tqdm import tqdm
 
-    from eval.judge import judge_faithfulness
     from core.errors import BadQuestionError
+    from eval.judge import judge_faithfulness
 
     depth_chunks = max(2 * assistant.settings.candidates, DEPTH)
     rows: list[dict[str, Any]] = []

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.questions_io import SquadSet, load_squad, write_documents
 from core.settings import Settings
+from eval.questions_io import SquadSet, load_squad, write_documents
 
 
 @dataclass

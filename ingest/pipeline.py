@@ -28,11 +28,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
+from core.settings import Settings
 from ingest.chunk import chunk_blocks, tiktoken_counter
 from ingest.clean import clean
 from ingest.load import SUPPORTED_SUFFIXES, UnreadableFile, read_document
 from vendors.locking import writer_lock
-from core.settings import Settings
 from vendors.store import ChunkStore, FileRecord
 
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}

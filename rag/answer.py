@@ -12,7 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from core.arabic import is_mostly_arabic, lexical_terms, normalize, tokenize
+from core.arabic import (
+    is_mostly_arabic,
+    lexical_terms,
+    normalize,
+    reply_in_arabic,
+    tokenize,
+)
 from core.results import Citation, Source
 from core.sentences import Block, sentences
 
@@ -29,7 +35,7 @@ _ABSTAIN_PATTERNS = re.compile(
 
 
 def abstention_message(question: str) -> str:
-    return ABSTAIN_AR if is_mostly_arabic(question) or not re.search("[A-Za-z]", question) else ABSTAIN_EN
+    return ABSTAIN_AR if reply_in_arabic(question) else ABSTAIN_EN
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,32 @@ import time
 import unicodedata
 from typing import Any, Iterator
 
-from rag.answer import (
-    ExtractiveAnswerer, abstention_message, build_condense_messages, build_messages, cite_llm_answer,
-    looks_like_abstention, question_terms, sources_from_chunks, sources_from_hits, usage_of,
+from core.arabic import (
+    INVISIBLE,
+    is_mostly_arabic,
+    lexical_terms,
+    reply_in_arabic,
+    tokenize,
 )
-from core.arabic import is_mostly_arabic, lexical_terms, tokenize
 from core.errors import BadQuestionError, EmptyStoreError, LLMError
 from core.glossary import arabic_equivalents
 from core.results import Answer, Citation, Source
-from rag.retrieve import HybridRetriever, Mode, Retrieval
 from core.settings import Settings
+from core.timing import ms_since as _ms
 from core.tokens import tiktoken_counter
+from rag.answer import (
+    ExtractiveAnswerer,
+    abstention_message,
+    build_condense_messages,
+    build_messages,
+    cite_llm_answer,
+    looks_like_abstention,
+    question_terms,
+    sources_from_chunks,
+    sources_from_hits,
+    usage_of,
+)
+from rag.retrieve import HybridRetriever, Mode, Retrieval
 from vendors.store import ChunkStore
 
 __all__ = ["Answer", "Assistant", "Citation", "Source"]
@@ -37,17 +52,16 @@ _REFERRING = set(
     "he she they it its his her their them him there that those this these then also".split()
 )
 NEIGHBOR_SOURCES = 5  # retrieved sources whose neighbouring chunks also offer sentences
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
 
 
 def clean_question(question: str, max_chars: int) -> str:
     """The question as retrieval sees it, or a `BadQuestionError` a person understands."""
     if question is not None and not isinstance(question, str):  # e.g. a number or a list sent to the API
         raise BadQuestionError("السؤال يجب أن يكون نصاً. / The question must be text.")
-    text = _INVISIBLE.sub("", question or "")
+    text = INVISIBLE.sub("", question or "")
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = re.sub(r"\s+", " ", text).strip()
-    arabic = is_mostly_arabic(text) or not re.search("[A-Za-z]", text)
+    arabic = reply_in_arabic(text)
     if not text:
         raise BadQuestionError("اكتب سؤالاً أولاً. / Please type a question." if arabic else "Please type a question.")
     if len(text) > max_chars:
@@ -239,7 +253,3 @@ class Assistant:
         return Answer(text, abstained, "llm", citations, sources, question=question, search_query=search_query,
                       model=self.llm.model, warnings=warnings, removed_markers=removed,
                       usage=usage_of(messages, raw, self._count_tokens))
-
-
-def _ms(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 2)

@@ -16,6 +16,7 @@ from typing import Callable, Literal
 
 from core.arabic import is_mostly_arabic, lexical_terms
 from core.glossary import arabic_equivalents
+from core.timing import ms_since as _ms
 from vendors.lexical import LiveLexicalIndex
 from vendors.store import ChunkStore, StoredChunk
 
@@ -99,7 +100,3 @@ def query_terms(query: str) -> list[str]:
     if not is_mostly_arabic(query):
         terms += lexical_terms(arabic_equivalents(query))
     return terms
-
-
-def _ms(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 2)

@@ -133,7 +133,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from eval.report import format_table, write_report
-    from eval.runner import evaluate_question_file, evaluate_squad_file, parse_retrievers
+    from eval.runner import (
+        evaluate_question_file,
+        evaluate_squad_file,
+        parse_retrievers,
+    )
 
     options = dict(retrievers=parse_retrievers(args.retrievers), answer=not args.retrieval_only, limit=args.limit,
                    progress=False if args.quiet else None)

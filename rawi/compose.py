@@ -28,12 +28,18 @@ from vendors.lexical import LiveLexicalIndex
 from vendors.store import ChunkStore
 
 
+FROM_SETTINGS: Any = "from settings"  # the LLM argument's default: build the one RAWI_LLM_* configures
+
+
 class Rawi:
     """rawi's parts for one store, built once: hand out assistants and ingesters that share them."""
 
-    def __init__(self, settings: Settings, embedder: Any, store: ChunkStore, *, llm: Any = None,
+    def __init__(self, settings: Settings, embedder: Any, store: ChunkStore, *, llm: Any = FROM_SETTINGS,
                  remember_queries: int = 64) -> None:
-        """Wire parts already built (tests hand in their own); `Rawi.open` builds them from settings."""
+        """Wire parts already built (tests hand in their own); `Rawi.open` builds them from settings.
+
+        `llm`: an LLM client, None for offline extractive answers whatever the settings say, or by
+        default the one the settings configure (built on first use)."""
         self.settings = settings
         self.embedder = embedder
         self.store = store
@@ -47,13 +53,13 @@ class Rawi:
     @property
     def llm(self) -> Any | None:
         """The LLM the settings configure (None: offline extractive answers), built on first use."""
-        if self._llm is None and self.settings.llm_enabled:
+        if self._llm is FROM_SETTINGS:
             self._llm = build_llm(self.settings)
         return self._llm
 
     @classmethod
     def open(cls, store: str | Path | None = None, settings: Settings | None = None, *, create: bool = False,
-             llm: Any = None, remember_queries: int = 64) -> "Rawi":
+             llm: Any = FROM_SETTINGS, remember_queries: int = 64) -> "Rawi":
         """The parts for `store` (default: the settings' store). `create` makes an empty store (ingest);
         `remember_queries=0` embeds every question afresh (benchmarks time the embedding)."""
         settings = settings or Settings()
@@ -94,7 +100,8 @@ class Rawi:
         return Ingester(self.store, self.embedder, self.settings)
 
 
-def open_assistant(store: str | Path | None = None, settings: Settings | None = None, *, llm: Any = None) -> Assistant:
+def open_assistant(store: str | Path | None = None, settings: Settings | None = None, *,
+                   llm: Any = FROM_SETTINGS) -> Assistant:
     """The Assistant over an existing store: `open_assistant(".rawi").ask("...")`."""
     return Rawi.open(store, settings, llm=llm).assistant()
 

@@ -124,9 +124,9 @@ def sample_store_settings(tmp_path_factory: pytest.TempPathFactory, corpus_dir: 
 
     Built once per session (about 10 s); treat the store as read-only.
     """
+    from core.settings import Settings
     from ingest.pipeline import ingest
     from rawi.compose import build_embedder, open_store
-    from core.settings import Settings
 
     with pytest.MonkeyPatch.context() as mp:
         _clear_rawi_env(mp)

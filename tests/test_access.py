@@ -84,7 +84,7 @@ def locked(corpus_rig):
     from rawi.compose import Rawi
 
     settings = secret_settings(corpus_rig.settings)
-    served = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store), settings.store)
+    served = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None), settings.store)
     yield served
     served.app.close()
 
@@ -262,8 +262,7 @@ def test_rawi_ask_with_a_server_echoing_the_key_falls_back_and_prints_no_secret(
 def test_the_served_app_shows_no_secret_in_its_page_config_answers_or_log(corpus_rig, capfd, caplog):
     from gradio_client import Client
 
-    from rawi.compose import Rawi
-    from rawi.compose import build_llm
+    from rawi.compose import Rawi, build_llm
 
     caplog.set_level(logging.DEBUG)
     with EchoingServer() as server:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from rag import answer as A
-from rag.answer import ExtractiveAnswerer, answer_type, question_terms
 from core.arabic import lexical_terms
 from core.glossary import arabic_equivalents
 from core.results import Source
+from rag import answer as A
+from rag.answer import ExtractiveAnswerer, answer_type, question_terms
 from rag.retrieve import query_terms
 
 

@@ -153,8 +153,7 @@ def test_opening_a_missing_store_raises_an_error_that_says_to_run_rawi_ingest(tm
 
 
 def test_opening_a_store_folder_without_a_collection_says_to_run_rawi_ingest(tmp_path):
-    from rawi.compose import open_assistant
-    from rawi.compose import build_chroma_client
+    from rawi.compose import build_chroma_client, open_assistant
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path)
@@ -164,9 +163,8 @@ def test_opening_a_store_folder_without_a_collection_says_to_run_rawi_ingest(tmp
 
 
 def test_a_store_whose_collection_holds_no_chunks_says_to_ingest_instead_of_abstaining(tmp_path):
-    from rawi.compose import open_assistant
-    from rawi.compose import build_embedder, open_store
     from core.settings import Settings
+    from rawi.compose import build_embedder, open_assistant, open_store
 
     settings = Settings(store=tmp_path / "empty", embedder="hashing")
     open_store(settings, build_embedder(settings), create=True)  # the collection exists, with nothing in it

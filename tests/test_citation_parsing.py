@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import (
-    ABSTAIN_AR, ABSTAIN_EN, Sentence, build_condense_messages, build_messages, cite_llm_answer,
-    looks_like_abstention, make_citation, source_sentences,
-)
 from core.results import Source
+from rag.answer import (
+    ABSTAIN_AR,
+    ABSTAIN_EN,
+    Sentence,
+    build_condense_messages,
+    build_messages,
+    cite_llm_answer,
+    looks_like_abstention,
+    make_citation,
+    source_sentences,
+)
 from tests.conftest import ART_002, ART_003
 
 

@@ -6,13 +6,21 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from rawi.cli import main
-from tests.conftest import SMALL_CORPUS, ART_002, ART_003, ART_004, Rig, env_without_rawi, make_settings
+from tests.conftest import (
+    ART_002,
+    ART_003,
+    ART_004,
+    SMALL_CORPUS,
+    Rig,
+    env_without_rawi,
+    make_settings,
+)
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
 SUMMARY = re.compile(

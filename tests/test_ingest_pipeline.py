@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import EmbedderMismatchError
 from ingest.chunk import tiktoken_counter
 from ingest.load import read_document
-from core.errors import EmbedderMismatchError
 from tests.conftest import (
     ALL_ARTICLES,
     ART_000,

@@ -10,15 +10,14 @@ an API key that never shows up in anything a user sees.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
+from core.results import Answer
 from rag.answer import ABSTAIN_AR, ABSTAIN_EN
 from rag.assistant import Assistant
 from rawi.compose import open_assistant
-from core.results import Answer
 from tests.conftest import ART_003, DEV_QUESTIONS, Rig, make_settings
 from tests.support.openai_server import Reply, ScriptedOpenAIServer
 

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from ingest.load import UnreadableFile, decode, read_document
-from tests.conftest import ART_000, ART_001, ART_002, ART_003, ART_004, Rig, make_settings
+from tests.conftest import (
+    ART_000,
+    ART_001,
+    ART_002,
+    ART_003,
+    ART_004,
+    Rig,
+    make_settings,
+)
 
 # Every article but 001, whose weather widget "℃" has no windows-1256 code.
 CP1256_ARTICLES = (ART_000, ART_002, ART_003, ART_004)

@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 
 from core.arabic import lexical_terms
-from tests.conftest import ART_000, ART_001, ART_002, ART_003, ART_004, SMALL_CORPUS, Rig, make_settings
+from tests.conftest import (
+    ART_000,
+    ART_001,
+    ART_002,
+    ART_003,
+    ART_004,
+    Rig,
+    make_settings,
+)
 
 
 def files_of(retrieval) -> list[str]:
@@ -177,8 +185,8 @@ def test_the_lexical_index_is_saved_in_the_store_at_the_collection_generation(pr
 
 
 def test_a_second_assistant_loads_the_cached_lexical_index_instead_of_rebuilding(private_store, monkeypatch):
-    from vendors import lexical
     from rawi.compose import open_assistant
+    from vendors import lexical
 
     settings = private_store.settings
     open_assistant(settings.store, settings).retriever.retrieve("حفتر", 5, mode="bm25")
@@ -284,8 +292,8 @@ def test_lexical_scores_are_the_bm25_scores_bm25s_gives(sample_store_settings):
     """rawi's own index must rank exactly like the library it replaced (Lucene BM25, k1 1.5, b 0.75)."""
     import bm25s
 
-    from vendors import lexical
     from rawi.compose import build_embedder, open_store
+    from vendors import lexical
 
     store = open_store(sample_store_settings, build_embedder(sample_store_settings), create=False)
     ours = lexical.build(store)
@@ -300,8 +308,8 @@ def test_lexical_scores_are_the_bm25_scores_bm25s_gives(sample_store_settings):
 
 
 def test_a_damaged_lexical_cache_is_rebuilt_not_trusted(private_store):
-    from vendors import lexical
     from rawi.compose import open_assistant
+    from vendors import lexical
 
     settings = private_store.settings
     first = files_of(open_assistant(settings.store, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))

@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 
 from core.errors import StoreError
-from tests.conftest import assert_store_consistent, env_without_rawi, free_port, marker, rawi_command, write_articles
+from tests.conftest import (
+    assert_store_consistent,
+    env_without_rawi,
+    free_port,
+    marker,
+    rawi_command,
+    write_articles,
+)
 from tests.support.processes import CHROMA, ChromaServer, RawiProcess
 
 REPO = Path(__file__).resolve().parent.parent
@@ -327,7 +334,7 @@ def test_rawi_serve_keeps_at_most_max_sessions_in_memory(corpus_rig):
 
     settings = corpus_rig.settings.model_copy(update={"max_sessions": 10})
     port = free_port()
-    app = launch(Rawi(settings, corpus_rig.embedder, corpus_rig.store).assistant(), port=port,
+    app = launch(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None).assistant(), port=port,
                  prevent_thread_lock=True, quiet=True)
     try:
         for _ in range(25):

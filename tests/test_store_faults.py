@@ -20,7 +20,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
-    Rig, assert_store_consistent, env_without_rawi, make_settings, marker, rawi_command, write_articles,
+    Rig,
+    assert_store_consistent,
+    env_without_rawi,
+    make_settings,
+    marker,
+    rawi_command,
+    write_articles,
 )
 from tests.support.processes import RawiProcess
 

@@ -12,7 +12,6 @@ import json
 import shutil
 import socket
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -426,7 +425,7 @@ def test_login_is_required_when_set_and_the_password_never_shows(corpus_rig):
     from rawi.compose import Rawi
 
     settings = corpus_rig.settings.model_copy(update={"auth": SecretStr("reader:s3cret-pass")})
-    s = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store), settings.store)
+    s = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None), settings.store)
     try:
         with urllib.request.urlopen(s.url, timeout=10) as page:
             html = page.read().decode("utf-8")

@@ -7,9 +7,22 @@ from html.parser import HTMLParser
 
 from core.results import Answer, Citation, Source
 from ui.render import (
-    answer_message_html, answer_text_html, bdi, direction, error_message_html, esc, passage_html,
-    pending_answer_html, redact_urls, sources_panel_html, sources_section_html, status_html, text_html, toast_html,
-    upload_report_html, user_message_html,
+    answer_message_html,
+    answer_text_html,
+    bdi,
+    direction,
+    error_message_html,
+    esc,
+    passage_html,
+    pending_answer_html,
+    redact_urls,
+    sources_panel_html,
+    sources_section_html,
+    status_html,
+    text_html,
+    toast_html,
+    upload_report_html,
+    user_message_html,
 )
 
 EVIL = "<script>alert(1)</script> <img src=x onerror=alert(2)> **bold** ${7*7} {{value}} [link](http://x) $$x$$"

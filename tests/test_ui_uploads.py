@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ART_000, Rig, make_settings
-from ui.uploads import UploadRefused, Uploader, safe_name
+from ui.uploads import Uploader, UploadRefused, safe_name
 
 ARTICLE = (
     "مصنع جديد في غدامس\n\n"
@@ -45,7 +45,7 @@ def uploader(tmp_path: Path, corpus_dir: Path):
 
     rig = Rig(make_settings(tmp_path))
     assert rig.ingest(corpus_dir / ART_000).ok
-    ingester = Rawi(rig.settings, rig.embedder, rig.store).ingester()
+    ingester = Rawi(rig.settings, rig.embedder, rig.store, llm=None).ingester()
     return Uploader(ingester, rig.settings.store / UPLOADS_DIRNAME, max_mb=0.01)
 
 
@@ -217,7 +217,7 @@ def test_the_served_app_refuses_oversized_uploads_and_saves_a_traversal_name_ins
 
     rig = Rig(make_settings(tmp_path, max_upload_mb=0.01))
     assert rig.ingest(corpus_dir / ART_000).ok
-    served = serve(Rawi(rig.settings, rig.embedder, rig.store), rig.settings.store)
+    served = serve(Rawi(rig.settings, rig.embedder, rig.store, llm=None), rig.settings.store)
     try:
         status, text = post_upload(served.url, "big.txt", ("ا" * 20_000).encode())  # 40 kB > RAWI_MAX_UPLOAD_MB
         assert status == 413, text

@@ -19,8 +19,15 @@ from typing import Any, Iterator
 from core.errors import BadQuestionError, ConfigError, RawiError
 from core.results import Answer
 from ui.render import (
-    answer_message_html, error_message_html, pending_answer_html, sources_panel_html, sources_section_html,
-    status_html, toast_html, upload_report_html, user_message_html,
+    answer_message_html,
+    error_message_html,
+    pending_answer_html,
+    sources_panel_html,
+    sources_section_html,
+    status_html,
+    toast_html,
+    upload_report_html,
+    user_message_html,
 )
 from ui.uploads import UPLOAD_SUFFIXES, UPLOADS_DIRNAME, Uploader
 

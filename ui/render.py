@@ -14,7 +14,7 @@ import re
 from typing import Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from core.arabic import is_mostly_arabic
+from core.arabic import reply_in_arabic
 from core.results import Answer, Citation, Source
 
 CONTEXT_CHARS = 240  # characters of surrounding text shown on each side of a cited passage
@@ -43,7 +43,7 @@ def text_html(text: str) -> str:
 
 def direction(text: str) -> str:
     """'rtl' for Arabic text, 'ltr' for English (or other Latin-script) text."""
-    if is_mostly_arabic(text) or not re.search("[A-Za-z]", text or ""):
+    if reply_in_arabic(text):
         return "rtl"
     return "ltr"
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.arabic import INVISIBLE
 from core.errors import RawiError
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
@@ -30,7 +31,6 @@ UPLOADS_DIRNAME = "uploads"
 MAX_FILES_PER_UPLOAD = 50  # one batch; the files past it are refused, each with a message
 _MAX_NAME = 100
 _UNSAFE = re.compile(r"[^\w\-.() ]+", re.UNICODE)
-_FORMAT_CHARS = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
 
 
 class UploadRefused(Exception):
@@ -44,7 +44,7 @@ def safe_name(original: str) -> str:
     """
     name = unicodedata.normalize("NFC", str(original or ""))
     name = re.split(r"[\\/]", name)[-1]  # last path component, whichever separator was used
-    name = _FORMAT_CHARS.sub("", name)
+    name = INVISIBLE.sub("", name)
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     stem, dot, suffix = name.rpartition(".")
     if not dot:
@@ -64,7 +64,7 @@ def safe_name(original: str) -> str:
 def _shown_name(raw: str) -> str:
     """A name fit to show in a message about a refused file: printable, short, never a path."""
     name = re.split(r"[\\/]", str(raw))[-1]
-    name = "".join(ch for ch in _FORMAT_CHARS.sub("", name) if unicodedata.category(ch)[0] != "C")
+    name = "".join(ch for ch in INVISIBLE.sub("", name) if unicodedata.category(ch)[0] != "C")
     return name[:_MAX_NAME] or "(بلا اسم)"
 
 
