@@ -52,17 +52,20 @@ def machine() -> dict[str, Any]:
     }
 
 
+def percentile(values: Iterable[float], p: float) -> float:
+    """Nearest-rank percentile: a value that was really measured (NaN for no values)."""
+    data = sorted(values)
+    if not data:
+        return float("nan")
+    return data[min(len(data) - 1, max(0, int(round(p / 100 * len(data) + 0.5)) - 1))]
+
+
 def stats(values: Iterable[float]) -> dict[str, float]:
     """p50 / p95 / mean / max of a list of timings (milliseconds or seconds, as given)."""
     data = sorted(values)
     if not data:
         return {"n": 0}
-
-    def pct(p: float) -> float:
-        # nearest-rank percentile: a value that was really measured
-        return data[min(len(data) - 1, max(0, int(round(p / 100 * len(data) + 0.5)) - 1))]
-
-    return {"n": len(data), "p50": round(pct(50), 2), "p95": round(pct(95), 2),
+    return {"n": len(data), "p50": round(percentile(data, 50), 2), "p95": round(percentile(data, 95), 2),
             "mean": round(statistics.fmean(data), 2), "max": round(data[-1], 2)}
 
 
@@ -138,7 +141,7 @@ def sentences_of(texts: Iterable[str]) -> list[str]:
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of a process in MB, from /proc."""
+    """(current, peak) resident memory of a process in MB, from /proc (OSError once it has exited)."""
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")

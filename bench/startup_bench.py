@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +22,7 @@ from typing import Any
 
 from bench.common import SAMPLE_CORPUS, WORK, Timer, rss_mb, stats, write_result
 from bench.query_bench import _questions
+from bench.server import free_port, start_server, stop_server
 from bench.synthetic import synthetic_store
 
 RAWI = str(Path(sys.executable).parent / "rawi")
@@ -53,21 +52,14 @@ def ask_cold(store: Path, runs: int = 3) -> dict[str, Any]:
     return {"runs_s": walls, "first_s": walls[0], "median_s": sorted(walls)[len(walls) // 2]}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve_run(store: Path, questions: list[str]) -> dict[str, Any]:
     """Start `rawi serve`, time the first answer, ask the rest, read peak memory, stop it."""
     from gradio_client import Client
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     began = time.perf_counter()
-    server = subprocess.Popen([RAWI, "serve", "--store", str(store), "--port", str(port)], env=_env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    server = start_server(store, port, _env(), errors=subprocess.PIPE)
     try:
         client = None
         while client is None:
@@ -89,11 +81,7 @@ def serve_run(store: Path, questions: list[str]) -> dict[str, Any]:
             latencies.append(t.ms)
         rss, peak = rss_mb(server.pid)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_server(server)
     return {"to_first_answer_s": round(to_first_answer, 2), "answers_after_first_ms": stats(latencies),
             "rss_mb_at_end": rss, "peak_rss_mb": peak, "questions": len(questions)}
 

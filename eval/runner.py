@@ -145,9 +145,15 @@ def _score_answer(row: dict[str, Any], answer: Any, file_text: Callable[[str], s
     })
 
 
-def run_cases(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], str | None], *, retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
+def run_cases(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], str | None] | None = None, *,
+              retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
               answer: bool = True, judge: bool = True, progress: bool | None = None) -> list[dict[str, Any]]:
-    """One result row per question/turn, in file order (see the module docstring)."""
+    """One result row per question/turn, in file order (see the module docstring).
+
+    `file_text(file)` gives the text citations are checked against; by default the store's copy.
+    """
+    if file_text is None:
+        file_text = _stored_text(assistant)
     from tqdm import tqdm
 
     from core.errors import BadQuestionError
@@ -184,7 +190,8 @@ def run_cases(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], 
     return rows
 
 
-def evaluate(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], str | None], *, retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
+def evaluate(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], str | None] | None = None, *,
+             retrievers: Sequence[str] = (DEFAULT_RETRIEVER,),
              answer: bool = True, judge: bool = True, progress: bool | None = None,
              meta: dict[str, Any] | None = None) -> Evaluation:
     """Run the cases and aggregate: the rows, the metrics dict, and what was run (`meta`)."""
@@ -245,10 +252,13 @@ def evaluate_squad_file(path: Path, settings: Any, *, cache_root: Path | None = 
     return _stamp(evaluation, began)
 
 
+def _stored_text(assistant: Any) -> Callable[[str], str | None]:
+    return lambda file: assistant.file_texts([file]).get(file)
+
+
 def _file_texts(parts: Any) -> FileTexts:
     """Citations are checked against the file on disk where it is there, else the store's copy."""
-    assistant = parts.assistant()
-    return FileTexts(parts.ingester().file_records(), lambda file: assistant.file_texts([file]).get(file))
+    return FileTexts(parts.ingester().file_records(), _stored_text(parts.assistant()))
 
 
 def _stamp(evaluation: Evaluation, began: float) -> Evaluation:

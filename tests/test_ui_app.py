@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import tempfile
 import urllib.error
 import urllib.request
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, free_port
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 AMBASSADOR_Q = "من هو السفير الروسي لدى ليبيا؟"
@@ -36,12 +35,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -525,7 +518,7 @@ def test_rawi_serve_launches_the_app_and_warns_about_an_open_address_without_log
 
     launched = {}
     monkeypatch.setenv("RAWI_EMBEDDER", "hashing")
-    monkeypatch.setattr(ui.app, "launch", lambda assistant, host, port: launched.update(host=host, port=port,
+    monkeypatch.setattr(ui.app, "launch", lambda assistant, ingester, host, port: launched.update(host=host, port=port,
                                                                                      mode=assistant.mode))
     assert main(["serve", "--store", str(corpus_rig.settings.store), "--host", "0.0.0.0", "--port", "7999"]) == 0
     assert launched == {"host": "0.0.0.0", "port": 7999, "mode": "extractive"}

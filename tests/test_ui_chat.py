@@ -9,12 +9,12 @@ question is answered. The browser tests in tests/test_ui_app.py check the same p
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
+from tests.support.html import parse
 from tests.support.openai_server import Reply, ScriptedOpenAIServer
 
 AMBASSADOR_Q = "من هو السفير الروسي لدى ليبيا؟"
@@ -28,26 +28,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
-
-
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: set[str] = set()
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parsed(html: str) -> _Tags:
-    p = _Tags()
-    p.feed(html)
-    p.close()
-    return p
 
 
 class Chat:
@@ -127,18 +107,18 @@ def test_questions_in_other_scripts_get_an_answer_or_an_abstention_never_an_erro
     html = chat.last_answer_html
     assert "rawi-error" not in html and 'class="rawi-answer' in html
     assert chat.turns[-1]["answer"] and not chat.turns[-1].get("failed")
-    assert question in "".join(parsed(chat.chat[-2]["content"]).text)
+    assert question in parse(chat.chat[-2]["content"]).text
 
 
 def test_markup_in_a_question_is_shown_as_text_and_the_question_is_still_answered(sample_assistant):
     question = '<script>alert("x")</script><img src=x onerror=alert(1)> ' + AMBASSADOR_Q + " <b>عاجل</b>"
     chat = Chat(sample_assistant)
     chat.send(question)
-    user = parsed(chat.chat[-2]["content"])
-    assert not user.tags & {"script", "img", "b"}
-    assert "".join(user.text) == question
-    answer = parsed(chat.last_answer_html)
-    assert not answer.tags & {"script", "img", "b"}
+    user = parse(chat.chat[-2]["content"])
+    assert not user.names & {"script", "img", "b"}
+    assert user.text == question
+    answer = parse(chat.last_answer_html)
+    assert not answer.names & {"script", "img", "b"}
     assert "rawi-cite" in chat.last_answer_html
     assert chat.history()[0] == {"role": "user", "content": question}  # the engine sees the text as typed
 
@@ -191,7 +171,7 @@ def test_an_llm_fault_shows_the_extractive_answer_saying_so_and_the_next_questio
     chat.send(AMBASSADOR_Q)  # never raises: the fault is handled inside the app
     html = chat.last_answer_html
     assert "rawi-error" not in html and "rawi-warning" in html
-    shown = "".join(parsed(html).text)
+    shown = parse(html).text
     assert "تعذر الوصول إلى نموذج اللغة" in shown  # the answer says it is the extractive fallback
     assert says in shown and "extractive" in shown
     assert "rawi-cite" in html

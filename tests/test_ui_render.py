@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 from core.results import Answer, Citation, Source
+from tests.support.html import parse
 from ui.render import (
     answer_message_html,
     answer_text_html,
@@ -28,34 +28,12 @@ from ui.render import (
 EVIL = "<script>alert(1)</script> <img src=x onerror=alert(2)> **bold** ${7*7} {{value}} [link](http://x) $$x$$"
 
 
-class _Collect(HTMLParser):
-    """Tags and visible text of an HTML fragment, as a browser's parser would see them."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parse(fragment: str) -> _Collect:
-    p = _Collect()
-    p.feed(fragment)
-    p.close()
-    return p
-
-
 def shown(fragment: str) -> str:
-    return "".join(parse(fragment).text)
+    return parse(fragment).text
 
 
 def tags(fragment: str) -> set[str]:
-    return {t for t, _ in parse(fragment).tags}
+    return parse(fragment).names
 
 
 def test_escaping_shows_markup_markdown_and_templates_as_the_characters_they_are():
@@ -206,4 +184,4 @@ def test_toast_puts_each_language_on_its_own_line_in_its_direction():
     out = toast_html("السؤال طويل جداً (2100 حرفاً). / The question is too long <2100>.")
     p = parse(out)
     assert [a["dir"] for _, a in p.tags] == ["rtl", "ltr"]
-    assert "".join(p.text) == "السؤال طويل جداً (2100 حرفاً).The question is too long <2100>."
+    assert p.text == "السؤال طويل جداً (2100 حرفاً).The question is too long <2100>."
