@@ -1,6 +1,6 @@
 """What an answer is made of: sources, citations and the answer itself, and their JSON shape.
 
-`Answer.to_dict()` is the contract of `rawi ask --json` (DESIGN.md); extra keys only extend it.
+`Answer.to_dict()` is the contract of `rawi ask --json` (docs/ARCHITECTURE.md); extra keys only extend it.
 Plain data, no behaviour beyond formatting.
 """
 

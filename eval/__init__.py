@@ -2,7 +2,7 @@
 
 Modules, each doing one thing:
 
-- `eval.questions_io`: reads question files (DESIGN.md JSON lines) and SQuAD v1.1/v2.0 JSON
+- `eval.questions_io`: reads question files (JSON lines, see docs/ARCHITECTURE.md) and SQuAD v1.1/v2.0 JSON
   into `Case`s; writes a SQuAD set's contexts out as documents.
 - `eval.squad`: builds (or reuses) the cached store of a SQuAD set's contexts.
 - `eval.metrics`: the metrics, as pure functions of plain values (no I/O, no engine).

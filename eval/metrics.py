@@ -139,7 +139,7 @@ def contains_variant(answer: str, variant: str) -> bool:
 
 
 def answer_matches(answer: str, groups: Sequence[Sequence[str]]) -> bool | None:
-    """Every answer group has a variant in the answer (DESIGN.md); None when there are no groups."""
+    """Every answer group has a variant in the answer (the question-file rule); None when there are no groups."""
     if not groups:
         return None
     return all(any(contains_variant(answer, v) for v in group) for group in groups)

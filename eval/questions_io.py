@@ -88,7 +88,7 @@ def _turn(obj: dict[str, Any], where: str, key: str) -> Turn:
 
 
 def parse_question_line(obj: Any, where: str) -> Case:
-    """One JSON line of a question file as a `Case` (DESIGN.md format)."""
+    """One JSON line of a question file as a `Case` (the format is in docs/ARCHITECTURE.md)."""
     if not isinstance(obj, dict):
         raise EvalInputError(f"{where}: each line must be a JSON object.")
     cid = str(obj.get("id") or "").strip()

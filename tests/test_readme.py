@@ -22,9 +22,33 @@ def test_readme_lists_every_setting_with_its_env_var_and_default():
             assert f"`{default}`" in row, f"README shows a stale default for {name}"
 
 
+PACKAGES = ("core", "vendors", "ingest", "rag", "rawi", "ui", "eval", "bench")
+
+
+def file_map_paths() -> list[str]:
+    """The paths in the first column of the README's file map."""
+    section = README.split("## File map", 1)[1].split("\n## ", 1)[0]
+    return [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
+
+
 def test_readme_file_map_names_every_module():
-    for package in ("rag", "ingest", "ui", "eval"):
+    for package in PACKAGES:
         for module in (ROOT / package).glob("*.py"):
             if module.name == "__init__.py":
                 continue
             assert f"`{package}/{module.name}`" in README, f"{package}/{module.name} missing from the file map"
+
+
+def test_every_path_in_the_file_map_exists():
+    paths = file_map_paths()
+    assert len(paths) > 20
+    missing = [p for p in paths if not (ROOT / p).exists()]
+    assert missing == [], f"the file map names paths that are not in the tree: {missing}"
+
+
+def test_no_file_refers_to_a_design_document_outside_the_repository():
+    outside = "DESIGN" + ".md"  # spelled apart so this test does not find itself
+    tracked = [p for p in ROOT.rglob("*") if p.is_file() and p.suffix in {".py", ".md", ".toml", ".txt", ".cfg", ""}
+               and not any(part.startswith(".") or part.endswith(".egg-info") for part in p.relative_to(ROOT).parts)]
+    found = [str(p.relative_to(ROOT)) for p in tracked if outside in p.read_text(encoding="utf-8", errors="ignore")]
+    assert found == []
