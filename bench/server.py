@@ -29,7 +29,7 @@ def free_port() -> int:
 def rawi_command() -> list[str]:
     """The installed `rawi` console script beside this Python, else its entry point."""
     rawi = Path(sys.executable).parent / "rawi"
-    return [str(rawi)] if rawi.exists() else [sys.executable, "-m", "rawi.cli"]
+    return [str(rawi)] if rawi.exists() else [sys.executable, "-m", "cli.main"]
 
 
 def start_server(store: Path, port: int, env: dict[str, str], output: IO[bytes] | int = subprocess.DEVNULL,

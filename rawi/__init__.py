@@ -1,4 +1,4 @@
-"""rawi's top: the composition root (`rawi.compose`) and the `rawi` command (`rawi.cli`).
+"""rawi's composition root (`rawi.compose`) and its Python API: build the parts, get an assistant.
 
     import rawi
     bot = rawi.open_assistant(".rawi")

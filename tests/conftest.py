@@ -215,7 +215,7 @@ def rawi_command() -> list[str]:
     import sys
 
     script = Path(sys.executable).parent / "rawi"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "rawi.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
 
 
 def free_port() -> int:

@@ -242,7 +242,7 @@ def test_an_llm_error_names_the_server_without_the_credentials_of_its_url():
 
 @pytest.mark.slow
 def test_rawi_ask_with_a_server_echoing_the_key_falls_back_and_prints_no_secret(corpus_rig, monkeypatch, capfd, caplog):
-    from rawi.cli import main
+    from cli.main import main
 
     caplog.set_level(logging.DEBUG)
     with EchoingServer() as server:
@@ -292,7 +292,7 @@ def test_the_served_app_shows_no_secret_in_its_page_config_answers_or_log(corpus
 # --- settings a person got wrong -------------------------------------------------------------------
 
 def test_a_malformed_login_setting_stops_rawi_serve_with_a_message_that_does_not_echo_it(corpus_rig, monkeypatch, capsys):
-    from rawi.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("RAWI_EMBEDDER", "hashing")
     monkeypatch.setenv("RAWI_AUTH", PASSWORD)  # the password alone, without "user:"
@@ -303,7 +303,7 @@ def test_a_malformed_login_setting_stops_rawi_serve_with_a_message_that_does_not
 
 
 def test_an_invalid_setting_is_named_in_one_line_without_its_value_or_a_traceback(monkeypatch, capsys):
-    from rawi.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("RAWI_TOP_K", "many")
     monkeypatch.setenv("RAWI_LLM_TIMEOUT_S", "-1")

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from rawi.cli import main
+from cli.main import main
 
 QUESTION = "من هو السفير الروسي لدى ليبيا الذي دافع عن وجود قوات بلاده في شرق ليبيا وجنوبها؟"  # dev q01
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from rawi.cli import main
+from cli.main import main
 from tests.conftest import (
     ART_002,
     ART_003,
@@ -133,7 +133,7 @@ def test_store_filled_by_another_embedder_is_refused_with_exit_2_and_advice(tmp_
 def test_rawi_ingest_in_a_fresh_process_ingests_good_files_and_exits_1_on_a_missing_one(tmp_path, corpus_dir, repo_root):
     # The installed console script when there is one (make test installs it), else the same entry point.
     script = Path(sys.executable).parent / "rawi"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "rawi.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
     env = env_without_rawi() | {"RAWI_EMBEDDER": "hashing", "PYTHONPATH": str(repo_root)}
     store = tmp_path / "store"
     run = subprocess.run(
@@ -148,7 +148,7 @@ def test_rawi_ingest_in_a_fresh_process_ingests_good_files_and_exits_1_on_a_miss
 
 def test_pyproject_installs_the_rawi_console_script(repo_root):
     project = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))
-    assert project["project"]["scripts"]["rawi"] == "rawi.cli:main"
+    assert project["project"]["scripts"]["rawi"] == "cli.main:main"
 
 
 def test_ingest_help_names_the_store_and_keep_missing_options(capsys):

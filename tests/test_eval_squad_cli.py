@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from eval.questions_io import document_name, load_squad
-from rawi.cli import main
+from cli.main import main
 
 CONTEXTS = [
     "زار المشير خليفة حفتر العاصمة البيلاروسية مينسك في فبراير 2023 برفقة نجليه صدام وخالد، "

@@ -1,7 +1,7 @@
 """The import layers: every import points down a layer, and `rag/` and `ingest/` never import each other.
 
-    faces            rawi.cli, ui, eval, bench
-    composition root rawi.compose (and the `rawi` package's lazy exports)
+    faces            cli (the `rawi` command), ui, eval, bench
+    composition root rawi (rawi.compose, and the package's lazy exports)
     engine           ingest | rag          (siblings: neither imports the other)
     vendors          vendors               (Chroma store, lexical index, embedders, LLM clients, locking)
     base             core                  (text, sentences, errors, results, settings)
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "vendors", "ingest", "rag", "rawi", "ui", "eval", "bench")
+PACKAGES = ("core", "vendors", "ingest", "rag", "rawi", "cli", "ui", "eval", "bench")
 # (module prefix, layer); the longest matching prefix decides.
 LAYERS = {
     "core": 0,
@@ -26,8 +26,7 @@ LAYERS = {
     "ingest": 2,
     "rag": 2,
     "rawi": 3,
-    "rawi.compose": 3,
-    "rawi.cli": 4,
+    "cli": 4,
     "ui": 4,
     "eval": 4,
     "bench": 4,
@@ -116,6 +115,7 @@ def test_every_import_points_down_a_layer_and_rag_and_ingest_stay_apart():
     ("ingest/planted.py", "import rag.retrieve\n", "never import each other"),
     ("rag/planted.py", "from ui.app import build_app\n", "must point down"),
     ("rawi/compose_planted.py", "from eval import runner\n", "must point down"),
+    ("rawi/planted.py", "from cli.main import main\n", "must point down"),
 ])
 def test_a_planted_upward_or_sideways_import_is_caught(tmp_path, where, planted, why):
     # A copy of the package layout (empty modules, so names resolve) with one offending file planted.

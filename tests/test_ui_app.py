@@ -514,7 +514,7 @@ def test_llm_answer_streams_into_the_page_and_falls_back_when_the_llm_is_down(ll
 
 def test_rawi_serve_launches_the_app_and_warns_about_an_open_address_without_login(corpus_rig, monkeypatch, capsys):
     import ui.app
-    from rawi.cli import main
+    from cli.main import main
 
     launched = {}
     monkeypatch.setenv("RAWI_EMBEDDER", "hashing")
