@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rag.answer import ABSTAIN_AR
+from rag.abstention import ABSTAIN_AR
 from tests.conftest import Rig, make_settings
 from tests.support.openai_server import Reply, ScriptedOpenAIServer
 
