@@ -20,29 +20,20 @@ from typing import Any, Iterator
 from core.arabic import (
     INVISIBLE,
     is_mostly_arabic,
-    lexical_terms,
     reply_in_arabic,
     tokenize,
 )
 from core.errors import BadQuestionError, EmptyStoreError, LLMError
-from core.glossary import arabic_equivalents
 from core.results import Answer, Citation, Source
 from core.settings import Settings
 from core.timing import ms_since as _ms
 from core.tokens import tiktoken_counter
-from rag.answer import (
-    ExtractiveAnswerer,
-    abstention_message,
-    build_condense_messages,
-    build_messages,
-    cite_llm_answer,
-    looks_like_abstention,
-    question_terms,
-    sources_from_chunks,
-    sources_from_hits,
-    usage_of,
-)
+from rag.abstention import abstention_message, looks_like_abstention
+from rag.citations import cite_llm_answer
+from rag.extractive import ExtractiveAnswerer
+from rag.prompts import build_condense_messages, build_messages, usage_of
 from rag.retrieve import HybridRetriever, Mode, Retrieval
+from rag.sources import sources_from_chunks, sources_from_hits
 from vendors.store import ChunkStore
 
 __all__ = ["Answer", "Assistant", "Citation", "Source"]
@@ -206,31 +197,19 @@ class Assistant:
         if not sources:
             return Answer(abstention_message(question), True, "extractive", [], [], question=question,
                           search_query=search_query)
-        q_terms = self._answer_terms(question)
-        c_terms = [t for t in self._answer_terms(carried) if t not in q_terms]
+        q_terms = self.extractive.answer_terms(question)
+        c_terms = [t for t in self.extractive.answer_terms(carried) if t not in q_terms]
         extra_sources = [
             (neighbor, n)
             for n, found in enumerate(self.store.neighbors_of([h.chunk for h in retrieval.hits[:NEIGHBOR_SOURCES]]), start=1)
             for neighbor in sources_from_chunks(found)
         ]
-        text, citations, abstained, confidence, sources = self.extractive.answer(
+        result = self.extractive.answer(
             question, q_terms, c_terms, sources, [h.score for h in retrieval.hits], retrieval.query_vector, file_texts,
             extra_sources,
         )
-        return Answer(text, abstained, "extractive", citations, sources, question=question,
-                      search_query=search_query, confidence=round(confidence, 4))
-
-    def _answer_terms(self, text: str) -> list[str]:
-        """The lexical terms the extractive answerer weighs a sentence by.
-
-        A question not in Arabic keeps only the terms the corpus knows (transliterated names) and
-        gains the Arabic words the glossary gives for its English words.
-        """
-        terms = question_terms(text)
-        if not text or is_mostly_arabic(text):
-            return terms
-        kept = [t for t in terms if self.extractive.known(t)] + lexical_terms(arabic_equivalents(text))
-        return list(dict.fromkeys(kept))
+        return Answer(result.text, result.abstained, "extractive", result.citations, result.sources, question=question,
+                      search_query=search_query, confidence=round(result.confidence, 4))
 
     def _llm_answer(self, question: str, search_query: str, sources: list[Source],
                     file_texts: dict[str, str]) -> Iterator[str]:
@@ -241,15 +220,16 @@ class Assistant:
             pieces.append(delta)
             yield delta
         raw = "".join(pieces).strip()
-        text, citations, removed = cite_llm_answer(raw, sources, file_texts)
+        cited = cite_llm_answer(raw, sources, file_texts)
+        text = cited.text
         warnings = []
-        abstained = not citations and looks_like_abstention(raw)
+        abstained = not cited.citations and looks_like_abstention(raw)
         if abstained:
             text = abstention_message(question)
-        elif not citations:
+        elif not cited.citations:
             warnings.append("The answer cites no source that could be verified; treat it with caution.")
-        if removed:
-            warnings.append(f"Removed {removed} citation marker(s) that pointed at no source.")
-        return Answer(text, abstained, "llm", citations, sources, question=question, search_query=search_query,
-                      model=self.llm.model, warnings=warnings, removed_markers=removed,
+        if cited.removed:
+            warnings.append(f"Removed {cited.removed} citation marker(s) that pointed at no source.")
+        return Answer(text, abstained, "llm", cited.citations, sources, question=question, search_query=search_query,
+                      model=self.llm.model, warnings=warnings, removed_markers=cited.removed,
                       usage=usage_of(messages, raw, self._count_tokens))

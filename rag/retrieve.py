@@ -5,7 +5,7 @@ Arabic sets the dense side alone beats it), so the weights were chosen by measur
 sets: XQuAD-ar (document MRR@10: dense 0.918, BM25 0.915, 0.5/0.5 fusion 0.941, 0.65/0.35 0.939)
 and eval/questions/dev.jsonl. The lexical index is refreshed here when the store's generation
 moves (another process ingested), and the store's client when its database changed on disk.
-This module ranks chunks; choosing sentences is `rag.answer`.
+This module ranks chunks; choosing sentences is `rag.extractive`.
 """
 
 from __future__ import annotations

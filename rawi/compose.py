@@ -19,7 +19,7 @@ from core.errors import ConfigError
 from core.offline import go_offline
 from core.settings import Settings
 from ingest.pipeline import Ingester
-from rag.answer import ExtractiveAnswerer
+from rag.extractive import ExtractiveAnswerer
 from rag.assistant import Assistant
 from rag.retrieve import HybridRetriever
 from vendors.chroma import EmbeddedWatch, build_chroma_client

@@ -8,8 +8,8 @@ import pytest
 from core.arabic import lexical_terms
 from core.glossary import arabic_equivalents
 from core.results import Source
-from rag import answer as A
-from rag.answer import ExtractiveAnswerer, answer_type, question_terms
+from rag import extractive
+from rag.extractive import ExtractiveAnswerer, answer_type, question_terms
 from rag.retrieve import query_terms
 
 
@@ -38,7 +38,7 @@ def test_the_answer_type_comes_from_the_asking_words_only(question, kind):
     ("قاعدة تستضيف الأنشطة الروسية", False),  # "ست" inside a word is not six
 ])
 def test_a_number_is_a_digit_or_a_whole_number_word(text, has):
-    assert A._type_match("count", text) is has
+    assert extractive._type_match("count", text) is has
 
 
 def test_question_terms_leave_out_interrogatives_and_dialect_function_words():
@@ -76,14 +76,14 @@ def test_asking_when_of_evidence_that_holds_no_date_costs_confidence():
                         [_source("زار الوفد بنغازي في زيارة رسمية.")], [1.0], None)
     q = "متى زار الوفد بنغازي؟"
     gap = bot.confidence(q, [], dated) - bot.confidence(q, [], undated)
-    assert gap == pytest.approx(A.TYPE_BONUS + A.TYPE_MISMATCH_PENALTY)
+    assert gap == pytest.approx(extractive.TYPE_BONUS + extractive.TYPE_MISMATCH_PENALTY)
 
 
 def test_an_english_question_is_not_penalised_for_words_the_arabic_corpus_never_uses():
     bot = _answerer(known=lambda term: False)
     scored = bot.score("Who met Haftar?", [], [], [_source("التقى حفتر وزير الدفاع.")], [1.0], None)
     assert bot.confidence("Who met Haftar?", lexical_terms("met Haftar"), scored) == pytest.approx(
-        scored[0].score + A.CROSS_LINGUAL_OFFSET)
+        scored[0].score + extractive.CROSS_LINGUAL_OFFSET)
 
 
 def test_a_follow_ups_own_words_outweigh_the_carried_question():
@@ -100,9 +100,18 @@ def test_the_sentence_after_the_best_one_joins_the_answer_when_it_refers_back_to
             "وأصبحت هذه القاعدة، وتحمل اسم معطن السارة، جزءا من شبكة قواعد. "
             "وتقع الكفرة في الجنوب الشرقي.")
     src = _source(text)
-    answer, citations, abstained, _, _ = _answerer().answer(
+    result = _answerer().answer(
         "ما اسم القاعدة الجوية التي باتت روسيا تستخدمها؟", lexical_terms("اسم القاعدة الجوية باتت روسيا تستخدمها"),
         [], [src], [1.0], None, {"a.txt": text})
-    assert not abstained
-    assert "معطن السارة" in answer
-    assert all(text[c.start:c.end] == c.quote for c in citations)
+    assert not result.abstained
+    assert "معطن السارة" in result.text
+    assert all(text[c.start:c.end] == c.quote for c in result.citations)
+
+
+def test_an_english_questions_terms_are_the_names_the_corpus_knows_and_the_glossary_words():
+    bot = _answerer(known=lambda term: term in lexical_terms("Haftar"))
+    terms = bot.answer_terms("Which news agency reported that Haftar visited?")
+    assert set(lexical_terms("Haftar")) <= set(terms)
+    assert set(lexical_terms("وكالة الأنباء")) <= set(terms)
+    assert not set(lexical_terms("reported visited")) & set(terms)
+    assert bot.answer_terms("ومتى زار حفتر بيلاروسيا؟") == question_terms("ومتى زار حفتر بيلاروسيا؟")

@@ -9,17 +9,9 @@ from __future__ import annotations
 import pytest
 
 from core.results import Source
-from rag.answer import (
-    ABSTAIN_AR,
-    ABSTAIN_EN,
-    Sentence,
-    build_condense_messages,
-    build_messages,
-    cite_llm_answer,
-    looks_like_abstention,
-    make_citation,
-    source_sentences,
-)
+from rag.abstention import ABSTAIN_AR, ABSTAIN_EN, looks_like_abstention
+from rag.citations import CitedAnswer, Sentence, cite_llm_answer, make_citation, source_sentences
+from rag.prompts import build_condense_messages, build_messages
 from tests.conftest import ART_002, ART_003
 
 
@@ -71,78 +63,77 @@ def test_make_citation_refuses_a_sentence_whose_text_differs_from_the_file(sourc
 # --- markers ---------------------------------------------------------------------------------------------
 
 def test_a_marker_cites_the_sentence_of_its_source_that_supports_the_claim(sources, texts):
-    text, citations, removed = cite_llm_answer("رافق حفتر ابناه العسكريان صدام وخالد إلى بيلاروسيا [1].", sources, texts)
-    assert removed == 0
-    assert text == "رافق حفتر ابناه العسكريان صدام وخالد إلى بيلاروسيا [1]."
-    assert len(citations) == 1
-    c = citations[0]
+    cited = cite_llm_answer("رافق حفتر ابناه العسكريان صدام وخالد إلى بيلاروسيا [1].", sources, texts)
+    assert cited.removed == 0
+    assert cited.text == "رافق حفتر ابناه العسكريان صدام وخالد إلى بيلاروسيا [1]."
+    assert len(cited.citations) == 1
+    c = cited.citations[0]
     assert c.n == 1 and c.file == ART_003
     assert "صدام" in c.quote and "أغانين" not in c.quote
-    assert_quotes_match_files(citations, texts)
+    assert_quotes_match_files(cited.citations, texts)
 
 
 def test_each_claim_is_matched_within_the_source_it_cites(sources, texts):
     answer = "زار حفتر بيلاروسيا برفقة صدام وخالد [1]. والتقى هناك الرئيس لوكاشينكو [2]."
-    _, citations, removed = cite_llm_answer(answer, sources, texts)
-    assert removed == 0
-    assert [c.n for c in citations] == [1, 2]
-    assert "صدام" in citations[0].quote and "لوكاشينكو" in citations[1].quote
-    assert_quotes_match_files(citations, texts)
+    cited = cite_llm_answer(answer, sources, texts)
+    assert cited.removed == 0
+    assert [c.n for c in cited.citations] == [1, 2]
+    assert "صدام" in cited.citations[0].quote and "لوكاشينكو" in cited.citations[1].quote
+    assert_quotes_match_files(cited.citations, texts)
 
 
 @pytest.mark.parametrize("marker", ["[1, 2]", "[1،2]", "[1][2]", "[ 1 ,2 ]"])
 def test_one_claim_may_cite_several_sources_in_any_common_marker_form(sources, texts, marker):
-    text, citations, removed = cite_llm_answer(f"التقى حفتر لوكاشينكو وكان برفقته صدام {marker}.", sources, texts)
-    assert removed == 0
-    assert sorted({c.n for c in citations}) == [1, 2]
-    assert "[1][2]" in text
-    assert_quotes_match_files(citations, texts)
+    cited = cite_llm_answer(f"التقى حفتر لوكاشينكو وكان برفقته صدام {marker}.", sources, texts)
+    assert cited.removed == 0
+    assert sorted({c.n for c in cited.citations}) == [1, 2]
+    assert "[1][2]" in cited.text
+    assert_quotes_match_files(cited.citations, texts)
 
 
 def test_arabic_indic_digits_in_a_marker_are_read_as_numbers(sources, texts):
-    text, citations, removed = cite_llm_answer("التقى حفتر الرئيس لوكاشينكو [٢].", sources, texts)
-    assert removed == 0 and [c.n for c in citations] == [2]
-    assert text.endswith("[2].")
+    cited = cite_llm_answer("التقى حفتر الرئيس لوكاشينكو [٢].", sources, texts)
+    assert cited.removed == 0 and [c.n for c in cited.citations] == [2]
+    assert cited.text.endswith("[2].")
 
 
 @pytest.mark.parametrize("bad", ["[9]", "[0]", "[3]"])
 def test_a_marker_pointing_at_no_source_is_removed_and_counted(sources, texts, bad):
-    text, citations, removed = cite_llm_answer(f"رافقه صدام وخالد [1]. وقال شيئا آخر {bad}.", sources, texts)
-    assert removed == 1
-    assert bad not in text
-    assert "وقال شيئا آخر." in text  # no stray space left before the full stop
-    assert [c.n for c in citations] == [1]
+    cited = cite_llm_answer(f"رافقه صدام وخالد [1]. وقال شيئا آخر {bad}.", sources, texts)
+    assert cited.removed == 1
+    assert bad not in cited.text
+    assert "وقال شيئا آخر." in cited.text  # no stray space left before the full stop
+    assert [c.n for c in cited.citations] == [1]
 
 
 def test_only_the_bad_part_of_a_mixed_marker_is_dropped(sources, texts):
-    text, citations, removed = cite_llm_answer("رافقه صدام وخالد [1, 7].", sources, texts)
-    assert removed == 1
-    assert text == "رافقه صدام وخالد [1]."
-    assert [c.n for c in citations] == [1]
+    cited = cite_llm_answer("رافقه صدام وخالد [1, 7].", sources, texts)
+    assert cited.removed == 1
+    assert cited.text == "رافقه صدام وخالد [1]."
+    assert [c.n for c in cited.citations] == [1]
 
 
 def test_a_source_whose_file_text_is_unavailable_yields_no_citation(sources):
-    text, citations, removed = cite_llm_answer("رافقه صدام وخالد [1].", sources, {})
-    assert citations == [] and removed == 1
-    assert "[1]" not in text
+    cited = cite_llm_answer("رافقه صدام وخالد [1].", sources, {})
+    assert cited.citations == [] and cited.removed == 1
+    assert "[1]" not in cited.text
 
 
 def test_the_same_passage_cited_twice_is_listed_once(sources, texts):
-    _, citations, _ = cite_llm_answer("رافقه صدام [1]. وكان معه خالد وصدام [1].", sources, texts)
-    spans = [(c.n, c.start, c.end) for c in citations]
+    cited = cite_llm_answer("رافقه صدام [1]. وكان معه خالد وصدام [1].", sources, texts)
+    spans = [(c.n, c.start, c.end) for c in cited.citations]
     assert len(spans) == len(set(spans)) == 1
 
 
 def test_a_claim_sharing_no_word_with_its_source_still_gets_a_verified_passage_of_that_source(sources, texts):
-    _, citations, removed = cite_llm_answer("Something else entirely [2].", sources, texts)
-    assert removed == 0 and [c.n for c in citations] == [2]
-    assert sources[1].start <= citations[0].start and citations[0].end <= sources[1].end
-    assert_quotes_match_files(citations, texts)
+    cited = cite_llm_answer("Something else entirely [2].", sources, texts)
+    assert cited.removed == 0 and [c.n for c in cited.citations] == [2]
+    assert sources[1].start <= cited.citations[0].start and cited.citations[0].end <= sources[1].end
+    assert_quotes_match_files(cited.citations, texts)
 
 
 def test_text_without_markers_yields_no_citations_and_is_left_as_written(sources, texts):
-    text, citations, removed = cite_llm_answer("رافقه ابناه صدام وخالد.", sources, texts)
-    assert (text, citations, removed) == ("رافقه ابناه صدام وخالد.", [], 0)
+    assert cite_llm_answer("رافقه ابناه صدام وخالد.", sources, texts) == CitedAnswer("رافقه ابناه صدام وخالد.", [], 0)
 
 
 # --- abstention ------------------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def test_eval_rejects_an_unknown_retriever_and_a_missing_file(tmp_path, capsys):
 
 
 def test_eval_in_llm_mode_counts_tokens_and_labels_the_judged_faithfulness(tmp_path, monkeypatch, capsys):
-    from rag.answer import ABSTAIN_AR
+    from rag.abstention import ABSTAIN_AR
     from tests.support.openai_server import MODEL_ID, Reply, ScriptedOpenAIServer
 
     dataset = tiny_squad(tmp_path / "tiny.json")

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from core.arabic import normalize
-from rag.answer import ABSTAIN_AR, ABSTAIN_EN
+from rag.abstention import ABSTAIN_AR, ABSTAIN_EN
 from tests.conftest import ART_003, DEV_QUESTIONS
 
 # Development-set questions the extractive answerer gets right, one of each kind.

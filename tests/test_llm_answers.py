@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from core.results import Answer
-from rag.answer import ABSTAIN_AR, ABSTAIN_EN
+from rag.abstention import ABSTAIN_AR, ABSTAIN_EN
 from rag.assistant import Assistant
 from rawi.compose import open_assistant
 from tests.conftest import ART_003, DEV_QUESTIONS, Rig, make_settings

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from rag.answer import ABSTAIN_AR
+from rag.abstention import ABSTAIN_AR
 from tests.conftest import Rig, make_settings
 from tests.support.html import parse
 from tests.support.openai_server import Reply, ScriptedOpenAIServer
