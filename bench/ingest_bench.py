@@ -36,7 +36,7 @@ def measure(name: str, corpus: Path) -> dict[str, Any]:
     from rawi.compose import Rawi
 
     settings = Settings(store=WORK / f"ingest-{name}")
-    shutil.rmtree(settings.store, ignore_errors=True)
+    shutil.rmtree(settings.store.path, ignore_errors=True)
     parts = Rawi.open(settings=settings, create=True)
     embedder, store, ingester = parts.embedder, parts.store, parts.ingester()
     # Load the model and run one real batch outside the timings, so neither side pays the warm-up.
@@ -67,7 +67,7 @@ def measure(name: str, corpus: Path) -> dict[str, Any]:
         target.write_bytes(original)
     ingester.ingest([corpus], progress=False)  # back to the original
 
-    command = [str(Path(sys.executable).parent / "rawi"), "ingest", str(corpus), "--store", str(settings.store), "--quiet"]
+    command = [str(Path(sys.executable).parent / "rawi"), "ingest", str(corpus), "--store", str(settings.store.path), "--quiet"]
     with Timer() as cli:
         subprocess.run(command, check=True, capture_output=True, timeout=600)
 

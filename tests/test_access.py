@@ -47,7 +47,7 @@ def secret_settings(base, **overrides):
     update = {"llm_api_key": SecretStr(LLM_KEY), "embed_api_key": SecretStr(EMBED_KEY),
               "auth": SecretStr(f"reader:{PASSWORD}")}
     update.update(overrides)
-    return base.model_copy(update=update)
+    return base.replace(**update)
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -57,7 +57,7 @@ def test_login_is_off_by_default_and_documented(repo_root):
     from ui.app import auth_pair
 
     settings = Settings()
-    assert settings.auth.get_secret_value() == "" and auth_pair(settings) is None
+    assert settings.serve.auth.get_secret_value() == "" and auth_pair(settings.serve) is None
     readme = (repo_root / "README.md").read_text(encoding="utf-8")
     assert "RAWI_AUTH=user:password" in readme and "off by default" in readme.lower()
 
@@ -69,11 +69,13 @@ def test_secret_settings_are_secret_strings_never_shown_by_repr_str_or_dumps(mon
     monkeypatch.setenv("RAWI_EMBED_API_KEY", EMBED_KEY)
     monkeypatch.setenv("RAWI_AUTH", f"reader:{PASSWORD}")
     settings = Settings()
-    for name in ("llm_api_key", "embed_api_key", "auth"):
-        assert isinstance(getattr(settings, name), SecretStr), name
-    assert settings.llm_api_key.get_secret_value() == LLM_KEY  # still usable where it is needed
+    for secret in (settings.llm.api_key, settings.embedder.api_key, settings.serve.auth, settings.chroma.token):
+        assert isinstance(secret, SecretStr), secret
+    assert settings.llm.api_key.get_secret_value() == LLM_KEY  # still usable where it is needed
+    assert settings.embedder.api_key.get_secret_value() == EMBED_KEY
     assert_no_secret(repr(settings), str(settings), str(settings.model_dump()), settings.model_dump_json(),
-                     repr(settings.model_copy(update={"top_k": 3})))
+                     repr(settings.replace(top_k=3)), repr(settings.llm), str(settings.serve),
+                     str(settings.flat()), str(Settings(llm_api_key=LLM_KEY).model_dump()))
 
 
 # --- login over real HTTP -------------------------------------------------------------------------
@@ -84,7 +86,7 @@ def locked(corpus_rig):
     from rawi.compose import Rawi
 
     settings = secret_settings(corpus_rig.settings)
-    served = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None), settings.store)
+    served = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None), settings.store.path)
     yield served
     served.app.close()
 
@@ -250,8 +252,8 @@ def test_rawi_ask_with_a_server_echoing_the_key_falls_back_and_prints_no_secret(
                             "RAWI_EMBED_API_KEY": EMBED_KEY, "RAWI_AUTH": f"reader:{PASSWORD}",
                             "RAWI_EMBEDDER": "hashing", "RAWI_LLM_MAX_RETRIES": "0"}.items():
             monkeypatch.setenv(name, value)
-        status = main(["ask", AMBASSADOR_Q, "--store", str(corpus_rig.settings.store)])
-        json_status = main(["ask", AMBASSADOR_Q, "--store", str(corpus_rig.settings.store), "--json"])
+        status = main(["ask", AMBASSADOR_Q, "--store", str(corpus_rig.settings.store.path)])
+        json_status = main(["ask", AMBASSADOR_Q, "--store", str(corpus_rig.settings.store.path), "--json"])
     out, err = capfd.readouterr()
     assert status == 0 and json_status == 0, err
     assert "refused the API key (401)" in out and "extractive" in out
@@ -268,7 +270,7 @@ def test_the_served_app_shows_no_secret_in_its_page_config_answers_or_log(corpus
     with EchoingServer() as server:
         settings = secret_settings(corpus_rig.settings, llm_base_url=server.url, llm_model="test-model",
                                    llm_max_retries=0, llm_timeout_s=10.0)
-        served = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=build_llm(settings)), settings.store)
+        served = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=build_llm(settings)), settings.store.path)
         try:
             client = Client(served.url, auth=("reader", PASSWORD), verbose=False, analytics_enabled=False,
                             download_files=False)
@@ -296,7 +298,7 @@ def test_a_malformed_login_setting_stops_rawi_serve_with_a_message_that_does_not
 
     monkeypatch.setenv("RAWI_EMBEDDER", "hashing")
     monkeypatch.setenv("RAWI_AUTH", PASSWORD)  # the password alone, without "user:"
-    assert main(["serve", "--store", str(corpus_rig.settings.store), "--port", "1"]) == 2
+    assert main(["serve", "--store", str(corpus_rig.settings.store.path), "--port", "1"]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith("rawi: ") and "user:password" in captured.err
     assert_no_secret(captured.out, captured.err)

@@ -137,7 +137,7 @@ def test_control_characters_and_zero_width_marks_are_stripped_and_the_question_i
     assert not answer.abstained
     assert "أغانين" in answer.answer
     verify_citations(answer)
-    clean = sample_assistant.retriever.retrieve(QUESTION, sample_assistant.settings.top_k)
+    clean = sample_assistant.retriever.retrieve(QUESTION, sample_assistant.settings.retrieval.top_k)
     assert [s.chunk_id for s in answer.sources] == [h.chunk.id for h in clean.hits]
 
 
@@ -157,9 +157,9 @@ def test_opening_a_store_folder_without_a_collection_says_to_run_rawi_ingest(tmp
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path)
-    build_chroma_client(settings, create=True)  # a Chroma database with nothing in it
+    build_chroma_client(settings.chroma, settings.store, create=True)  # a Chroma database with nothing in it
     with pytest.raises(EmptyStoreError, match="rawi ingest"):
-        open_assistant(settings.store, settings)
+        open_assistant(settings.store.path, settings)
 
 
 def test_a_store_whose_collection_holds_no_chunks_says_to_ingest_instead_of_abstaining(tmp_path):
@@ -168,6 +168,6 @@ def test_a_store_whose_collection_holds_no_chunks_says_to_ingest_instead_of_abst
 
     settings = Settings(store=tmp_path / "empty", embedder="hashing")
     open_store(settings, build_embedder(settings), create=True)  # the collection exists, with nothing in it
-    bot = open_assistant(settings.store, settings)
+    bot = open_assistant(settings.store.path, settings)
     with pytest.raises(EmptyStoreError, match="rawi ingest"):
         bot.ask("من هو السفير الروسي لدى ليبيا؟")

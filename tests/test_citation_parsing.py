@@ -10,7 +10,13 @@ import pytest
 
 from core.results import Source
 from rag.abstention import ABSTAIN_AR, ABSTAIN_EN, looks_like_abstention
-from rag.citations import CitedAnswer, Sentence, cite_llm_answer, make_citation, source_sentences
+from rag.citations import (
+    CitedAnswer,
+    Sentence,
+    cite_llm_answer,
+    make_citation,
+    source_sentences,
+)
 from rag.prompts import build_condense_messages, build_messages
 from tests.conftest import ART_002, ART_003
 

@@ -227,7 +227,7 @@ def test_chunk_token_sizes_respect_chunk_tokens(corpus_dir, chunk_tokens):
 
 
 def test_stored_chunks_respect_the_default_chunk_size(corpus_rig):
-    limit = corpus_rig.settings.chunk_tokens
+    limit = corpus_rig.settings.ingest.chunk_tokens
     sizes = [count_tokens(c.text) for c in corpus_rig.chunks()]
     assert all(count_tokens(c.text) <= token_bound(c.text, limit) for c in corpus_rig.chunks())
     assert max(sizes) > limit // 2  # chunks are filled, not cut needlessly small
@@ -296,7 +296,7 @@ def test_corpus_chunks_overlap_only_when_overlap_is_set(corpus_dir, overlap):
 
 
 def test_stored_corpus_chunks_overlap_with_the_default_setting(corpus_rig):
-    assert corpus_rig.settings.chunk_overlap_tokens > 0
+    assert corpus_rig.settings.ingest.chunk_overlap_tokens > 0
     shared_pairs = 0
     for file in ALL_ARTICLES:
         chunks = sorted(corpus_rig.chunks(file), key=lambda c: c.meta["chunk_index"])

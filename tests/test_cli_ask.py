@@ -26,7 +26,7 @@ def json_run(sample_store_settings):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.MonkeyPatch.context() as mp:
         for key in [k for k in os.environ if k.startswith("RAWI_")]:
             mp.delenv(key)
-        status = main(["ask", QUESTION, "--store", str(sample_store_settings.store), "--json"])
+        status = main(["ask", QUESTION, "--store", str(sample_store_settings.store.path), "--json"])
     return status, out.getvalue(), err.getvalue()
 
 
@@ -52,7 +52,7 @@ def test_ask_json_citations_verify_against_the_files_and_the_answer_holds_the_fa
 
 
 def test_ask_without_json_prints_the_answer_then_the_cited_sources_numbered(sample_store_settings, capsys, corpus_texts):
-    status = main(["ask", QUESTION, "--store", str(sample_store_settings.store)])
+    status = main(["ask", QUESTION, "--store", str(sample_store_settings.store.path)])
     out = capsys.readouterr().out
     assert status == 0
     with pytest.raises(json.JSONDecodeError):
@@ -82,7 +82,7 @@ def test_ask_with_a_missing_store_exits_2_with_a_one_line_message(tmp_path, caps
 
 
 def test_ask_with_a_question_of_only_punctuation_exits_2_with_a_message(sample_store_settings, capsys):
-    status = main(["ask", "؟؟؟!!!", "--store", str(sample_store_settings.store), "--json"])
+    status = main(["ask", "؟؟؟!!!", "--store", str(sample_store_settings.store.path), "--json"])
     captured = capsys.readouterr()
     assert status == 2
     assert captured.out == ""
@@ -98,7 +98,7 @@ def test_ask_with_a_question_of_only_punctuation_exits_2_with_a_message(sample_s
 def test_ask_with_a_question_that_cannot_be_asked_exits_2_with_one_readable_line(
     sample_store_settings, capsys, question, says
 ):
-    status = main(["ask", question, "--store", str(sample_store_settings.store)])
+    status = main(["ask", question, "--store", str(sample_store_settings.store.path)])
     captured = capsys.readouterr()
     assert status == 2 and captured.out == ""
     assert captured.err.startswith("rawi: ") and says in captured.err.lower()
@@ -108,7 +108,7 @@ def test_ask_with_a_question_that_cannot_be_asked_exits_2_with_one_readable_line
 
 def test_ask_cleans_control_characters_and_zero_width_marks_and_still_answers(sample_store_settings, capsys, corpus_texts):
     dirty = "\u200f" + QUESTION.replace(" ", "\u200b \x07", 3) + "\ufeff\x00"
-    status = main(["ask", dirty, "--store", str(sample_store_settings.store), "--json"])
+    status = main(["ask", dirty, "--store", str(sample_store_settings.store.path), "--json"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
     data = json.loads(captured.out)
@@ -119,7 +119,7 @@ def test_ask_cleans_control_characters_and_zero_width_marks_and_still_answers(sa
 
 @pytest.mark.parametrize("question", ["俄罗斯驻利比亚大使是谁？", "Кто посол России в Ливии?"], ids=["chinese", "cyrillic"])
 def test_ask_in_another_script_prints_an_answer_or_an_abstention_and_exits_0(sample_store_settings, capsys, question):
-    status = main(["ask", question, "--store", str(sample_store_settings.store), "--json"])
+    status = main(["ask", question, "--store", str(sample_store_settings.store.path), "--json"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
     data = json.loads(captured.out)
@@ -127,7 +127,7 @@ def test_ask_in_another_script_prints_an_answer_or_an_abstention_and_exits_0(sam
 
 
 def test_ask_with_markup_in_the_question_still_answers_it(sample_store_settings, capsys):
-    status = main(["ask", "<script>alert(1)</script> " + QUESTION, "--store", str(sample_store_settings.store)])
+    status = main(["ask", "<script>alert(1)</script> " + QUESTION, "--store", str(sample_store_settings.store.path)])
     captured = capsys.readouterr()
     assert status == 0, captured.err
     assert "أغانين" in captured.out

@@ -54,7 +54,7 @@ def test_dev_questions_and_a_conversation_against_the_sample_store(sample_store_
 
     cases = {c.id: c for c in load_questions(repo_root / "eval" / "questions" / "dev.jsonl")}
     chosen = [cases["q01"], cases["q42"], cases["c01"]]
-    assistant = open_assistant(sample_store_settings.store, sample_store_settings)
+    assistant = open_assistant(sample_store_settings.store.path, sample_store_settings)
 
     seen_history = []
     real_ask = assistant.ask

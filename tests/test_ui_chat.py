@@ -135,19 +135,19 @@ def llm_server():
 def llm_assistant(sample_store_settings, llm_server):
     from rawi.compose import open_assistant
 
-    settings = sample_store_settings.model_copy(update={
-        "llm_base_url": llm_server.base_url, "llm_model": "test-model", "llm_api_key": SecretStr("sk-chat-key-777"),
-        "llm_max_retries": 0, "llm_timeout_s": 10.0, "rerank_sentences": 0,
-    })
-    return open_assistant(settings.store, settings)
+    settings = sample_store_settings.replace(
+        llm_base_url=llm_server.base_url, llm_model="test-model", llm_api_key=SecretStr("sk-chat-key-777"),
+        llm_max_retries=0, llm_timeout_s=10.0, rerank_sentences=0,
+    )
+    return open_assistant(settings.store.path, settings)
 
 
 def with_timeout(assistant: Any, seconds: float) -> Any:
     """The same store and embedder, with an LLM client that gives up after `seconds`."""
     from rawi.compose import open_assistant
 
-    settings = assistant.settings.model_copy(update={"llm_timeout_s": seconds})
-    return open_assistant(settings.store, settings)
+    settings = assistant.settings.replace(llm_timeout_s=seconds)
+    return open_assistant(settings.store.path, settings)
 
 
 FAULTS = [

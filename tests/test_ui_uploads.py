@@ -46,7 +46,7 @@ def uploader(tmp_path: Path, corpus_dir: Path):
     rig = Rig(make_settings(tmp_path))
     assert rig.ingest(corpus_dir / ART_000).ok
     ingester = Rawi(rig.settings, rig.embedder, rig.store, llm=None).ingester()
-    return Uploader(ingester, rig.settings.store / UPLOADS_DIRNAME, max_mb=0.01)
+    return Uploader(ingester, rig.settings.store.path / UPLOADS_DIRNAME, max_mb=0.01)
 
 
 def assistant_of(uploader):
@@ -54,7 +54,8 @@ def assistant_of(uploader):
     from rawi.compose import Rawi
 
     ingester = uploader.ingester
-    return Rawi(ingester.settings, ingester.embedder, ingester.store).assistant()
+    settings = make_settings(ingester.folder.parent, ingester.folder.name)
+    return Rawi(settings, ingester.embedder, ingester.store).assistant()
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:
@@ -69,7 +70,7 @@ def test_upload_is_saved_under_the_store_and_answerable(uploader, tmp_path):
     (result,) = uploader.add([incoming])
     assert result.ok, result.message
     saved = uploader.folder / "solar.txt"
-    assert uploader.folder == (uploader.ingester.settings.store / "uploads").resolve()
+    assert uploader.folder == (uploader.ingester.folder / "uploads").resolve()
     assert saved.read_text(encoding="utf-8") == ARTICLE
     assert "solar.txt" in uploader.ingester.file_records()
     # Found at once by both retrievers (the lexical index follows the store), no restart.
@@ -150,7 +151,7 @@ def test_a_hostile_batch_refuses_each_bad_file_with_a_message_and_still_adds_the
         write(incoming, "empty.md", b""),
         good,
     ]
-    store = uploader.ingester.settings.store
+    store = uploader.ingester.folder
     before_outside = files_under(tmp_path) - {p for p in files_under(tmp_path) if (tmp_path / p).is_relative_to(store)}
     results = uploader.add(batch)
 
@@ -217,7 +218,7 @@ def test_the_served_app_refuses_oversized_uploads_and_saves_a_traversal_name_ins
 
     rig = Rig(make_settings(tmp_path, max_upload_mb=0.01))
     assert rig.ingest(corpus_dir / ART_000).ok
-    served = serve(Rawi(rig.settings, rig.embedder, rig.store, llm=None), rig.settings.store)
+    served = serve(Rawi(rig.settings, rig.embedder, rig.store, llm=None), rig.settings.store.path)
     try:
         status, text = post_upload(served.url, "big.txt", ("ا" * 20_000).encode())  # 40 kB > RAWI_MAX_UPLOAD_MB
         assert status == 413, text
@@ -231,6 +232,6 @@ def test_the_served_app_refuses_oversized_uploads_and_saves_a_traversal_name_ins
         served.app.close()
     assert cleared is None  # the file box is emptied for the next upload
     assert "passwd.txt" in report and "rawi-upload-ok" in report
-    assert (rig.settings.store / "uploads" / "passwd.txt").read_text(encoding="utf-8") == ARTICLE
+    assert (rig.settings.store.path / "uploads" / "passwd.txt").read_text(encoding="utf-8") == ARTICLE
     assert "passwd.txt" in rig.store.file_records()
     assert not (tmp_path / "etc").exists()

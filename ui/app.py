@@ -1,7 +1,8 @@
 """The chat page: right-to-left Arabic chat with streamed answers, citations you can open, uploads.
 
-`build_app(assistant)` returns a `gr.Blocks` and launches nothing; `launch(assistant, ...)` serves
-it (with the page's CSS and script, optional login and the upload size limit) and returns the app.
+`build_app(assistant)` returns a `gr.Blocks` and launches nothing; `launch(assistant, ingester, serve)`
+serves it (with the page's CSS and script, and the login, session bound and upload size limit of
+`serve`, the settings' serve section) and returns the app.
 Everything shown is built by `ui.render` from escaped text, so markup inside an article or a
 question is displayed as text. The conversation the engine sees is kept as plain text in a
 `gr.State`, never read back from the rendered chat. The engine is `rag.assistant`.
@@ -18,6 +19,7 @@ from typing import Any, Iterator
 
 from core.errors import BadQuestionError, ConfigError, RawiError
 from core.results import Answer
+from core.settings import ServeSettings
 from ui.render import (
     answer_message_html,
     error_message_html,
@@ -144,9 +146,9 @@ COPY_JS = """
 GENERIC_ERROR = "حدث خطأ غير متوقع أثناء الإجابة؛ جرّب مرة أخرى. / Something went wrong while answering; please try again."
 
 
-def auth_pair(settings: Any) -> tuple[str, str] | None:
-    """`RAWI_AUTH=user:password` as Gradio's (user, password); None when login is off."""
-    raw = settings.auth.get_secret_value() if hasattr(settings.auth, "get_secret_value") else str(settings.auth or "")
+def auth_pair(serve: ServeSettings) -> tuple[str, str] | None:
+    """`RAWI_AUTH=user:password` (the serve section's `auth`) as Gradio's (user, password); None when login is off."""
+    raw = serve.auth.get_secret_value() if hasattr(serve.auth, "get_secret_value") else str(serve.auth or "")
     if not raw:
         return None
     user, sep, password = raw.partition(":")
@@ -176,18 +178,20 @@ def _panel(turns: list[dict[str, Any]]) -> str:
     return sources_panel_html([t["sources_html"] for t in turns if t.get("sources_html")])
 
 
-def build_app(assistant: Any, ingester: Any = None) -> Any:
+def build_app(assistant: Any, ingester: Any = None, serve: ServeSettings | None = None) -> Any:
     """The Gradio Blocks app over `assistant`; nothing is launched here.
 
-    With an `ingester` (`ingest.pipeline.Ingester` of the same store) the page also takes uploads.
+    With an `ingester` (`ingest.pipeline.Ingester` of the same store) the page also takes uploads,
+    saved in the store folder's `uploads/`, up to `serve.max_upload_mb` each (`serve`: the
+    settings' serve section, default its defaults).
     """
     from core.offline import go_offline
 
     go_offline()
     import gradio as gr
 
-    settings = assistant.settings
-    uploader = (Uploader(ingester, Path(settings.store) / UPLOADS_DIRNAME, settings.max_upload_mb)
+    serve = serve or ServeSettings()
+    uploader = (Uploader(ingester, Path(ingester.folder) / UPLOADS_DIRNAME, serve.max_upload_mb)
                 if ingester is not None else None)
 
     def status() -> str:
@@ -281,7 +285,7 @@ def build_app(assistant: Any, ingester: Any = None) -> Any:
                 sources = gr.HTML(sources_panel_html([]), elem_id="rawi-sources")
                 with gr.Accordion("إضافة مقالات", open=False, elem_id="rawi-upload-box", visible=uploader is not None):
                     gr.Markdown(
-                        f"ملفات ‎.txt‎ أو ‎.md‎ أو ‎.html‎، حتى {settings.max_upload_mb:g} ميغابايت للملف. "
+                        f"ملفات ‎.txt‎ أو ‎.md‎ أو ‎.html‎، حتى {serve.max_upload_mb:g} ميغابايت للملف. "
                         "تُحفظ في مجلد ‎uploads‎ داخل المخزن وتُفهرس فوراً.", rtl=True,
                     )
                     files = gr.File(label="ملفات المقالات", file_count="multiple", file_types=list(UPLOAD_SUFFIXES),
@@ -300,21 +304,23 @@ def build_app(assistant: Any, ingester: Any = None) -> Any:
     return app
 
 
-def launch(assistant: Any, ingester: Any = None, host: str = "127.0.0.1", port: int = 7860, *,
-           prevent_thread_lock: bool = False, quiet: bool = False) -> Any:
-    """Serve the app with its CSS, script, login (`RAWI_AUTH`) and upload limit; returns the app.
+def launch(assistant: Any, ingester: Any = None, serve: ServeSettings | None = None, *, host: str | None = None,
+           port: int | None = None, prevent_thread_lock: bool = False, quiet: bool = False) -> Any:
+    """Serve the app with its CSS, script, and the login (`RAWI_AUTH`), session bound and upload limit
+    of `serve` (the settings' serve section, default its defaults); returns the app.
 
-    Blocks until stopped unless `prevent_thread_lock` (then call `app.close()`).
+    `host` and `port` override the section's. Blocks until stopped unless `prevent_thread_lock`
+    (then call `app.close()`).
     """
-    settings = assistant.settings
-    auth = auth_pair(settings)
-    app = build_app(assistant, ingester)
+    serve = serve or ServeSettings()
+    auth = auth_pair(serve)
+    app = build_app(assistant, ingester, serve)
     app.queue(default_concurrency_limit=4)
     app.launch(
-        server_name=host, server_port=port, css=CSS, head=HEAD, auth=auth,
+        server_name=host or serve.host, server_port=port or serve.port, css=CSS, head=HEAD, auth=auth,
         auth_message="راوي: سجّل الدخول / rawi: please sign in" if auth else None,
-        max_file_size=int(settings.max_upload_mb * 1_000_000), show_error=False,
+        max_file_size=int(serve.max_upload_mb * 1_000_000), show_error=False,
         prevent_thread_lock=prevent_thread_lock, quiet=quiet, footer_links=["api"],
-        state_session_capacity=settings.max_sessions,  # Gradio keeps ~50 kB per session, 10,000 by default
+        state_session_capacity=serve.max_sessions,  # Gradio keeps ~50 kB per session, 10,000 by default
     )
     return app

@@ -15,35 +15,35 @@ from typing import Any
 
 from core.errors import EmptyStoreError, StoreError
 from core.offline import go_offline
-from core.settings import Settings
+from core.settings import ChromaSettings, StoreSettings
 
 
-def build_chroma_client(settings: Settings, *, create: bool) -> Any:
-    """An embedded PersistentClient in `<store>/chroma`, or an HttpClient when a server is set."""
+def build_chroma_client(chroma: ChromaSettings, store: StoreSettings, *, create: bool) -> Any:
+    """An embedded PersistentClient in `<store>/chroma`, or an HttpClient when `chroma` names a server."""
     go_offline()
     import chromadb
-    from chromadb.config import Settings as ChromaSettings
+    from chromadb.config import Settings as ClientSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_host:
-        where = f"{'https' if settings.chroma_ssl else 'http'}://{settings.chroma_host}:{settings.chroma_port}"
+    chroma_settings = ClientSettings(anonymized_telemetry=False)
+    if chroma.host:
+        where = f"{'https' if chroma.ssl else 'http'}://{chroma.host}:{chroma.port}"
         try:
             client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl,
-                headers=settings.chroma_headers, settings=chroma_settings,
+                host=chroma.host, port=chroma.port, ssl=chroma.ssl,
+                headers=chroma.headers, settings=chroma_settings,
             )
             client.heartbeat()
             client.list_collections(limit=1)  # the heartbeat needs no credentials; this does
             return client
         except Exception as err:
             raise StoreError(f"Cannot use the Chroma server at {where}: {_server_reason(err)}") from None
-    path = settings.chroma_path
+    path, folder = store.chroma_path, store.path
     if not create and not path.exists():
         raise EmptyStoreError(
-            f"There is no store at {settings.store}. Run: rawi ingest data/corpus --store {settings.store}"
+            f"There is no store at {folder}. Run: rawi ingest data/corpus --store {folder}"
         )
     denied = StoreError(
-        f"Cannot write to the store folder {settings.store}: permission denied. The embedded Chroma database "
+        f"Cannot write to the store folder {folder}: permission denied. The embedded Chroma database "
         "needs write access even to answer: give this user write permission, or use another --store."
     )
     try:
@@ -52,11 +52,11 @@ def build_chroma_client(settings: Settings, *, create: bool) -> Any:
     except PermissionError:
         raise denied from None
     except OSError as err:
-        raise StoreError(f"Cannot open the store folder {settings.store}: {err.strerror or err}.") from None
+        raise StoreError(f"Cannot open the store folder {folder}: {err.strerror or err}.") from None
     except Exception as err:  # chromadb's own errors, e.g. InternalError from its Rust core
         if "readonly" in str(err) or "read-only" in str(err) or "ermission" in str(err):
             raise denied from None
-        raise StoreError(f"Cannot open the Chroma database in {settings.store}: {err}") from None
+        raise StoreError(f"Cannot open the Chroma database in {folder}: {err}") from None
 
 
 def _server_reason(err: Exception) -> str:

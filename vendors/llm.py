@@ -116,9 +116,10 @@ def api_error(err: Exception, what: str, url: str) -> LLMError:
     return LLMError(f"{what} at {where} failed ({type(err).__name__}).")
 
 
-def build_chat_llm(settings: Any) -> ChatLLM:
+def build_chat_llm(llm: Any) -> ChatLLM:
+    """The client for an LLM section of the settings (`core.settings.LLMSettings`)."""
     return ChatLLM(
-        settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(),
-        timeout_s=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
-        max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
+        llm.base_url, llm.model, llm.api_key.get_secret_value(),
+        timeout_s=llm.timeout_s, max_retries=llm.max_retries,
+        max_tokens=llm.max_tokens, temperature=llm.temperature,
     )
