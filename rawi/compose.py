@@ -144,7 +144,8 @@ def open_store(settings: Settings, embedder: Any, *, create: bool) -> Any:
         label, watch = f"{settings.chroma_host}:{settings.chroma_port}", None
     else:
         label, watch = str(settings.store), EmbeddedWatch(settings.chroma_path, client.get_settings())
-    return ChunkStore.open(client, settings.collection, embedder.model_name, create=create, label=label, watch=watch)
+    return ChunkStore.open(client, settings.collection, embedder.model_name, create=create, label=label, watch=watch,
+                           embedder_version=getattr(embedder, "model_version", ""))
 
 
 def build_llm(settings: Settings) -> Any | None:
