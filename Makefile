@@ -7,7 +7,7 @@ STORE ?= .rawi
 # (tests/test_ui_app.py), and a font with Arabic glyphs for their screenshots.
 APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
-.PHONY: run test install install-dev system-deps ingest serve eval bench clean load
+.PHONY: run test install install-dev system-deps ingest serve eval bench clean load lock
 
 run: install ingest serve
 
@@ -15,13 +15,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The stamp files make reinstalling free when pyproject.toml has not changed.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+# Every version comes from requirements.lock: `install` takes rawi's own dependencies from it (the
+# lock as constraints), `install-dev` all of it (the dev and bench extras too). The stamp files make
+# reinstalling free when neither pyproject.toml nor the lock has changed.
+LOCK := requirements.lock
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -c $(LOCK) -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+$(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -56,7 +61,7 @@ eval: ingest
 # stores under $(STORE)/bench (about 10 min for 100k on 2 cores); later runs reuse them.
 BENCH_SIZES ?= 1000,10000,100000
 
-bench: install
+bench: $(VENV)/.installed-dev
 	XQUAD=$(XQUAD) $(BIN)/python -m bench.ingest_bench
 	XQUAD=$(XQUAD) $(BIN)/python -m bench.query_bench --sizes $(BENCH_SIZES)
 	XQUAD=$(XQUAD) $(BIN)/python -m bench.startup_bench --sizes $(BENCH_SIZES)
@@ -73,6 +78,17 @@ test: install-dev
 LOAD_ARGS ?=
 load: install
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
+# Regenerate requirements.lock after changing the dependencies in pyproject.toml: every version
+# already in the lock is kept where it still fits (LOCK_ARGS=--upgrade moves all to the newest
+# allowed). One lock for every platform and Python >= 3.10, made with uv in a venv of its own.
+LOCK_TOOLS := .venv-lock
+LOCK_ARGS ?=
+lock:
+	@[ -x $(LOCK_TOOLS)/bin/uv ] || { $(PYTHON) -m venv $(LOCK_TOOLS) && \
+		$(LOCK_TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.5"; }
+	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --extra dev --extra bench --universal --python-version 3.10 \
+		--no-python-downloads --quiet --custom-compile-command "make lock" $(LOCK_ARGS) -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) $(STORE) .pytest_cache test-artifacts

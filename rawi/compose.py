@@ -146,7 +146,7 @@ def open_store(settings: Settings, embedder: Any, *, create: bool) -> Any:
     else:
         label, watch = str(settings.store.path), EmbeddedWatch(settings.store.chroma_path, client.get_settings())
     return ChunkStore.open(client, settings.store.collection, embedder.model_name, create=create, label=label,
-                           watch=watch)
+                           watch=watch, embedder_version=getattr(embedder, "model_version", ""))
 
 
 def build_llm(settings: Settings) -> Any | None:

