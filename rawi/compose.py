@@ -13,12 +13,11 @@ wraps them for llama-index code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError
 from core.offline import go_offline
 from core.settings import Settings
-from ingest.pipeline import Ingester
 from rag.assistant import Assistant
 from rag.extractive import ExtractiveAnswerer
 from rag.retrieve import HybridRetriever
@@ -26,6 +25,9 @@ from vendors.chroma import EmbeddedWatch, build_chroma_client
 from vendors.embedders import PassageMemo, QueryMemo
 from vendors.lexical import LiveLexicalIndex
 from vendors.store import ChunkStore
+
+if TYPE_CHECKING:  # answering never loads the ingest pipeline (cold `rawi ask` stays fast)
+    from ingest.pipeline import Ingester
 
 FROM_SETTINGS: Any = "from settings"  # the LLM argument's default: build the one RAWI_LLM_* configures
 
@@ -96,6 +98,8 @@ class Rawi:
 
     def ingester(self) -> Ingester:
         """An Ingester writing into this store with this embedder (the assistant sees its writes at once)."""
+        from ingest.pipeline import Ingester
+
         return Ingester(self.store, self.embedder, self.settings.ingest, self.settings.store.path,
                         shared=bool(self.settings.chroma.host))
 
