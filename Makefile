@@ -7,7 +7,7 @@ STORE ?= .rawi
 # (tests/test_ui_app.py), and a font with Arabic glyphs for their screenshots.
 APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
-.PHONY: run test install install-dev system-deps ingest serve eval bench clean load lock
+.PHONY: run test install install-dev system-deps ingest serve eval eval-archive bench clean load lock
 
 run: install ingest serve
 
@@ -55,6 +55,19 @@ eval: ingest
 	@if [ -f "$(XQUAD)" ]; then \
 		$(BIN)/rawi eval --squad $(XQUAD) --store $(STORE) --retrievers $(RETRIEVERS) --report $(EVAL_REPORTS)/xquad-ar; \
 	else echo "note: $(XQUAD) not found; skipping XQuAD-ar (set XQUAD=path/to/xquad.ar.json)"; fi
+
+# The archive questions (eval/questions/archive.jsonl) against the SaudiNewsNet development archive
+# (2,000 articles, kept in shared/ next to the repository, never in it). The archive is ingested once
+# into its own store, $(ARCHIVE_STORE); the first ingest embeds every article (long on 2 cores),
+# a rerun finds nothing changed and takes seconds.
+ARCHIVE ?= ../shared/corpora/saudinewsnet_dev/articles
+ARCHIVE_STORE ?= $(STORE)/archive
+
+eval-archive: install
+	@if [ -d "$(ARCHIVE)" ]; then \
+		$(BIN)/rawi ingest $(ARCHIVE) --store $(ARCHIVE_STORE) --quiet && \
+		$(BIN)/rawi eval --questions eval/questions/archive.jsonl --store $(ARCHIVE_STORE) --retrievers $(RETRIEVERS) --report $(EVAL_REPORTS)/archive; \
+	else echo "note: $(ARCHIVE) not found; skipping the archive evaluation (set ARCHIVE=path/to/saudinewsnet_dev/articles)"; fi
 
 # The benchmarks (bench/): each prints its figures and writes bench/results/<name>.json, then
 # bench/RESULTS.md is rewritten from them. The first run builds the synthetic 1k/10k/100k-chunk
