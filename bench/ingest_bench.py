@@ -8,7 +8,8 @@ embedder embedding the same chunk texts alone (same batch size), then a re-inges
 unchanged corpus and one after a single file changed, each against the first ingest. Timed
 in-process (`ingest.pipeline.ingest`), model already loaded, so start-up is not counted twice;
 `bench.startup_bench` measures start-up. Also the wall time of the `rawi ingest` command for the
-unchanged re-ingest, start-up included.
+unchanged re-ingest, start-up included. Each timing's machine load (`bench.common.LoadMeter`) is
+stored under `load`, by the timing's name.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from bench.common import (
     SAMPLE_CORPUS,
     WORK,
     XQUAD,
+    LoadMeter,
     Timer,
+    describe_load,
     write_corpus,
     write_result,
     xquad_items,
@@ -43,15 +46,19 @@ def measure(name: str, corpus: Path) -> dict[str, Any]:
     warm = [p.read_text(encoding="utf-8")[:600] for p in sorted(corpus.glob("*.txt"))][:8]
     embedder.get_text_embedding_batch(warm)
 
-    with Timer() as first:
+    loads: dict[str, Any] = {}  # each timing's machine load, under the timing's name
+    with LoadMeter() as meter, Timer() as first:
         report = ingester.ingest([corpus], progress=False)
+    loads["first_ingest"] = meter.load
     chunks = [c.text for c in store.iter_chunks()]
     text_mb = sum(len(t.encode("utf-8")) for t in store.file_texts(list(store.file_records())).values()) / 1e6
-    with Timer() as alone:
+    with LoadMeter() as meter, Timer() as alone:
         embedder.get_text_embedding_batch(chunks)
+    loads["embedder_alone"] = meter.load
 
-    with Timer() as unchanged:
+    with LoadMeter() as meter, Timer() as unchanged:
         again = ingester.ingest([corpus], progress=False)
+    loads["reingest_unchanged"] = meter.load
     assert again.chunks_written == 0, again.summary()
 
     # One file changes: a sentence added at its end.
@@ -61,15 +68,17 @@ def measure(name: str, corpus: Path) -> dict[str, Any]:
         target.write_text(original.decode("utf-8").rstrip() + "\nوأضاف المتحدث أن المحادثات ستستمر الأسبوع المقبل.\n",
                           encoding="utf-8")
         file_chunks = store.file_records()[target.name].chunks
-        with Timer() as one:
+        with LoadMeter() as meter, Timer() as one:
             changed = ingester.ingest([corpus], progress=False)
+        loads["one_file_changed"] = meter.load
     finally:
         target.write_bytes(original)
     ingester.ingest([corpus], progress=False)  # back to the original
 
     command = [str(Path(sys.executable).parent / "rawi"), "ingest", str(corpus), "--store", str(settings.store.path), "--quiet"]
-    with Timer() as cli:
+    with LoadMeter() as meter, Timer() as cli:
         subprocess.run(command, check=True, capture_output=True, timeout=600)
+    loads["reingest_unchanged_cli"] = meter.load
 
     n = len(chunks)
     share = file_chunks / n  # the changed file's share of the corpus
@@ -87,6 +96,7 @@ def measure(name: str, corpus: Path) -> dict[str, Any]:
             "seconds": round(one.seconds, 2), "pct_of_first": round(100 * one.seconds / first.seconds, 1),
             "file_share_of_corpus_pct": round(100 * share, 1),
         },
+        "load": loads,
     }
 
 
@@ -114,6 +124,7 @@ def main() -> None:
               f" (`rawi ingest` wall, start-up included: {r['reingest_unchanged_cli_wall_s']} s)")
         print(f"  one file changed   {o['seconds']:>8} s  = {o['pct_of_first']} % of the first; the file is "
               f"{o['file_share_of_corpus_pct']} % of the chunks, {o['chunks_written']} re-embedded")
+        print("  load: " + "; ".join(f"{k} {describe_load(v)}" for k, v in r["load"].items()))
     write_result("ingest", figures)
 
 

@@ -9,7 +9,9 @@ Printed per stage, p50/p95 in ms: query embedding, dense search, lexical search,
 whole retrieval, answering, and the end-to-end answer. On the same store and questions, in the
 same run and interleaved question by question: llama-index's stock `VectorStoreIndex` over the
 same Chroma collection and embedder (dense only, top-5), and bm25s alone over the same chunk
-texts; ratios are rawi / baseline. Also the lexical index's rebuild and load times.
+texts; ratios are rawi / baseline, and answering / retrieval. Also the lexical index's rebuild and
+load times. The machine's load over each timed block (`bench.common.LoadMeter`) is stored beside
+its figures under `load`.
 
 Accuracy (the "while more accurate" half) needs real vectors, so it is measured on a real store:
 the first N XQuAD-ar contexts ingested with the default embedder (bench.ingest_bench's store, reused),
@@ -28,7 +30,9 @@ from typing import Any
 from bench.common import (
     WORK,
     XQUAD,
+    LoadMeter,
     Timer,
+    describe_load,
     stats,
     write_corpus,
     write_result,
@@ -88,11 +92,12 @@ def latency_at(size: int, questions: list[str], warmup: int) -> dict[str, Any]:
     store, top_k = parts.store, parts.settings.retrieval.top_k
 
     shutil.rmtree(folder / "lexical", ignore_errors=True)
-    with Timer() as rebuild:
-        index = lexical.build(store)
-        lexical.save(index, folder / "lexical")
-    with Timer() as load:
-        lexical.load(folder / "lexical", store.generation, store.identity)
+    with LoadMeter() as lexical_meter:
+        with Timer() as rebuild:
+            index = lexical.build(store)
+            lexical.save(index, folder / "lexical")
+        with Timer() as load:
+            lexical.load(folder / "lexical", store.generation, store.identity)
 
     baselines = Baselines(parts, top_k)
     for q in questions[:warmup]:
@@ -107,44 +112,52 @@ def latency_at(size: int, questions: list[str], warmup: int) -> dict[str, Any]:
     # it would soon hold them all. Forget them before each question: every answer is timed cold,
     # as on a real archive where unrelated questions rarely meet the same sentences.
     forget = parts.passages.clear
-    for q in questions[warmup:]:
-        forget()
-        answer = assistant.ask(q)
-        t = answer.timings_ms
-        for stage, key in (("embed", "retrieve_embed"), ("dense", "retrieve_dense"), ("lexical", "retrieve_lexical"),
-                           ("fuse", "retrieve_fuse"), ("retrieval", "retrieve"), ("answering", "generate"),
-                           ("total", "total")):
-            stages[stage].append(t[key])
-        with Timer() as timer:
-            retriever.retrieve(q, top_k)
-        rawi_retrieve.append(timer.ms)
-        with Timer() as timer:
-            baselines.llama_files(q)
-        llama_retrieve.append(timer.ms)
-        with Timer() as timer:
-            baselines.bm25_files(q)
-        bm25_retrieve.append(timer.ms)
+    with LoadMeter() as meter:  # the whole timed loop: rawi and the baselines, interleaved
+        for q in questions[warmup:]:
+            forget()
+            answer = assistant.ask(q)
+            t = answer.timings_ms
+            for stage, key in (("embed", "retrieve_embed"), ("dense", "retrieve_dense"), ("lexical", "retrieve_lexical"),
+                               ("fuse", "retrieve_fuse"), ("retrieval", "retrieve"), ("answering", "generate"),
+                               ("total", "total")):
+                stages[stage].append(t[key])
+            with Timer() as timer:
+                retriever.retrieve(q, top_k)
+            rawi_retrieve.append(timer.ms)
+            with Timer() as timer:
+                baselines.llama_files(q)
+            llama_retrieve.append(timer.ms)
+            with Timer() as timer:
+                baselines.bm25_files(q)
+            bm25_retrieve.append(timer.ms)
 
     # The answering stage is bound by embedding candidate sentences with the real model; the same
     # questions with that re-ranking switched off (RAWI_RERANK_SENTENCES=0) show what it costs.
     without_rerank = parts.assistant(rerank_sentences=0)
-    no_rerank = [without_rerank.ask(q).timings_ms for q in questions[warmup:]]
+    with LoadMeter() as no_rerank_meter:
+        no_rerank = [without_rerank.ask(q).timings_ms for q in questions[warmup:]]
 
     result = {
         "chunks": store.count(), "store_build": build,
         "without_sentence_rerank_ms": {"answering": stats(t["generate"] for t in no_rerank),
-                                       "total": stats(t["total"] for t in no_rerank)},
+                                       "total": stats(t["total"] for t in no_rerank),
+                                       "load": no_rerank_meter.load},
         "stages_ms": {k: stats(v) for k, v in stages.items()},
         "retrieval_top5_ms": {"rawi_hybrid": stats(rawi_retrieve), "llama_index_dense": stats(llama_retrieve),
                               "bm25s_alone": stats(bm25_retrieve)},
-        "lexical_index": {"rebuild_s": round(rebuild.seconds, 2), "load_s": round(load.seconds, 3)},
+        "lexical_index": {"rebuild_s": round(rebuild.seconds, 2), "load_s": round(load.seconds, 3),
+                          "load": lexical_meter.load},
         "bm25s_alone_index_s": round(baselines.bm25_build_s, 2),
+        "load": meter.load,  # of the timed loop: stages_ms, retrieval_top5_ms and the ratios
     }
     r = result["retrieval_top5_ms"]
     result["ratios"] = {
         "rawi_vs_llama_index_p50": round(r["rawi_hybrid"]["p50"] / r["llama_index_dense"]["p50"], 2),
         "rawi_vs_llama_index_p95": round(r["rawi_hybrid"]["p95"] / r["llama_index_dense"]["p95"], 2),
         "rawi_vs_bm25s_p50": round(r["rawi_hybrid"]["p50"] / r["bm25s_alone"]["p50"], 2),
+        # Where an answer's time goes, measured on the same questions: answering over retrieval.
+        "answer_vs_retrieval_p50": round(result["stages_ms"]["answering"]["p50"]
+                                         / result["stages_ms"]["retrieval"]["p50"], 2),
     }
     return result
 
@@ -211,6 +224,8 @@ def main() -> None:
         print(f"  without sentence re-ranking: answering {nr['answering']['p50']} / {nr['answering']['p95']},"
               f" total {nr['total']['p50']} / {nr['total']['p95']}")
         print(f"  ratios {result['ratios']}")
+        print(f"  load: timed loop {describe_load(result['load'])}; without re-ranking "
+              f"{describe_load(nr['load'])}; lexical index {describe_load(result['lexical_index']['load'])}")
         print(f"  lexical index: rebuild {result['lexical_index']['rebuild_s']} s, load {result['lexical_index']['load_s']} s")
     if args.accuracy_files and XQUAD.exists():
         figures["accuracy"] = acc = accuracy(args.accuracy_files)
