@@ -1,28 +1,35 @@
-"""Short answers: the few words of a cited quote that answer the question, without a trained reader.
+"""Short answers: the few words of a cited sentence that answer the question, found by rules.
 
-What it does. When the question asks for a date, a number or an amount, a person, a place or a
-name (`answer_kind`, read from its interrogative: "متى", "كم", "بكم", "من", "أين", "ما اسم",
-"في أي مدينة", "when", "how many", "who", "where", "what is the name" ...), it cuts candidate spans
-out of the sentences the extractive answerer cited and keeps the best one:
+What it does. `answer_kind` reads what the question asks for from its interrogative: a date
+("متى", "في أي عام", "when"), a number ("كم", "ما عدد/مساحة", "how many"), an amount ("بكم",
+"كم تكلفة", "how much"), a person ("من" as the question's first word, "لمن", "على يد من", "who"), a
+place ("أين", "في أي مدينة", "ما عاصمة", "where"), a name ("ما اسم", "بماذا يسمى", "what is the
+name"), or another thing ("ما/أي" + a noun). `find_short_answer` then cuts candidate spans out of
+the quotes the extractive answerer cited:
 
-- a date: day, month and year names and numbers, "عام 1958", "13/10/2018", a century, a decade;
-- a number or an amount: digits or Arabic number words with their scale ("مليون"), unit or
-  currency ("كيلومتر مربع", "دولار");
-- a person, a place, a name or another thing: a run of words the question does not hold, bounded by
-  punctuation, function words and the question's own words; a cue before it ("الرئيس", "يدعى",
-  "في", "مدينة") says it is a name or a place.
+- dates: runs of day, month (Levantine and Maghrebi names too) and year words and numbers, "عام 1958",
+  "13/10/2018", "280 قبل الميلاد", a period ("1908 و 1914"), a century, a decade;
+- numbers and amounts: digits or Arabic number words with their scale, unit or currency ("حوالي
+  مليوني كيلومتر مربع", "300 مليون دولار"), or a dual of the counted noun ("مرتين" for "كم مرة");
+- persons, places, names and things: runs of words the question does not hold, cut at punctuation,
+  function words and the question's own words ("محمد بن سعود" stays whole).
 
-Each candidate is scored in the open (`Candidate.why`): how close it sits to the question's words
-in its sentence (each weighed by its rarity), whether a cue of the asked kind stands before it,
-its length against the kind's usual length, and the rank of its sentence. A candidate never
-repeats the question (the answer must add something). The winner is a slice of its quote, so its
-file offsets are those of the citation moved by its position, and the caller verifies them
-against the file text like any citation (`verified`).
+Each candidate is scored by named parts, kept in `Candidate.why` so a choice can be explained (the
+weights are the constants below): how much of the question's weight (IDF of each word) stands
+near it in its sentence, before it rather than after; a cue of the asked kind before it (a title,
+"يدعى", "في", a direction); the preposition or the word the interrogative stood next to in the
+question ("إلى أين" → "إلى X", "أين تقع" → "تقع في X"); whether its words look like a name (no
+article, no verb or pronoun ending) and are rare in the corpus; whether it is a whole phrase
+(bounded by punctuation); its length against the kind's usual length; the rank of its sentence.
+A span never repeats the question: the answer must add something. The best span is a slice of its
+quote, so its file offsets are the citation's moved by its position; the caller checks them against
+the file text like a citation (`verified`) and starts the answer with it (`lead_with`).
 
-What it does not do. It understands no paraphrase (a question worded unlike its sentence finds its
-answer only by proximity), parses no syntax, answers nothing for "how", "why" or yes/no questions,
-and gives no short answer when no candidate of the asked kind is found. It never writes text of its
-own and never changes which sentences are cited.
+What it does not do. There is no trained reader and no parser: paraphrases are met only through
+proximity, so the span can be wrong while the sentences after it are right, which is why the
+sentences stay. It gives no short answer to "how", "why" or yes/no questions, when no candidate of
+the asked kind is found, or when the best person, place, name or thing scores below
+MIN_WORD_SCORE. It never writes words of its own and never changes which sentences are cited.
 """
 
 from __future__ import annotations
@@ -47,11 +54,13 @@ def _words(text: str) -> frozenset[str]:
 # --- what the question asks for ------------------------------------------------------------------
 
 # Interrogatives written as one word ("ماهو", "ماسم") or with a preposition ("لمن", "بماذا").
-_SPLIT = {"ماهو": ("ما", "هو"), "ماهي": ("ما", "هي"), "ماسم": ("ما", "اسم"), "مااسم": ("ما", "اسم"),
-          "ماالاسم": ("ما", "الاسم"), "مالذي": ("ما", "الذي"), "لمن": ("ل", "من"), "ممن": ("من", "من"),
-          "بمن": ("ب", "من"), "عمن": ("عن", "من"), "بماذا": ("ب", "ماذا"), "بمادا": ("ب", "ماذا"), "بم": ("ب", "ما"),
-          "فيم": ("في", "ما"), "الام": ("الي", "ما"), "باي": ("ب", "اي"), "لاي": ("ل", "اي"), "لكم": ("ل", "كم"),
-          "لماذا": ("لماذا",), "لمادا": ("لماذا",), "مادا": ("ماذا",)}
+_SPLIT = {
+    "ماهو": ("ما", "هو"), "ماهي": ("ما", "هي"), "ماسم": ("ما", "اسم"), "مااسم": ("ما", "اسم"),
+    "ماالاسم": ("ما", "الاسم"), "مالذي": ("ما", "الذي"), "لمن": ("ل", "من"), "ممن": ("من", "من"),
+    "بمن": ("ب", "من"), "عمن": ("عن", "من"), "بماذا": ("ب", "ماذا"), "بمادا": ("ب", "ماذا"), "بم": ("ب", "ما"),
+    "فيم": ("في", "ما"), "الام": ("الي", "ما"), "باي": ("ب", "اي"), "لاي": ("ل", "اي"), "لكم": ("ل", "كم"),
+    "لماذا": ("لماذا",), "لمادا": ("لماذا",), "مادا": ("ماذا",),
+}
 _WHO = {"من", "مين", "who", "whom", "whose"}
 _WHERE = {"اين", "فين", "where"}
 _WHAT = {"ما", "ماذا", "اي", "ايه", "اذكر", "اعط", "اعطي", "what", "which", "name"}
@@ -63,8 +72,9 @@ _DATE_NOUNS = _words("عام سنة تاريخ يوم شهر قرن عقد مو�
 _COUNT_NOUNS = _words("عدد نتيجة مساحة طول عرض ارتفاع عمق مسافة نسبة عمر مدة سرعة وزن حجم درجة كمية حرارة "
                       "number area length height depth distance percentage age size")
 _AMOUNT_NOUNS = _words("قيمة سعر تكلفة ثمن مبلغ ميزانية راتب أجر إيرادات value price cost amount budget")
-_PERSON_NOUNS = _words("شخص الشخص اللاعب لاعب لاعبي فريق مدافع مدافعي ممثل ممثلة رئيس ملك أمير مؤلف كاتب مخرج مدرب قائد مؤسس مكتشف مخترع "
-                       "عالم فنان ممثل شاعر زعيم وزير سفير person player president king author founder")
+_PERSON_NOUNS = _words("شخص الشخص اللاعب لاعب لاعبي فريق مدافع مدافعي ممثل ممثلة رئيس ملك أمير مؤلف كاتب "
+                       "مخرج مدرب قائد مؤسس مكتشف مخترع عالم فنان شاعر زعيم وزير سفير person player "
+                       "president king author founder")
 _PLACE_NOUNS = _words("مدينة دولة بلد بلاد مكان منطقة قارة ولاية مقاطعة عاصمة قرية جزيرة نهر بحر جبل "
                       "موقع محافظة إقليم حي شارع ميناء مطار city country place region state capital "
                       "island river town")
@@ -194,8 +204,8 @@ _MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 _TOKEN = re.compile(rf"\d+(?:[.,٫٬:]\d+)*(?:\s?[–-]\s?\d+(?:[.,٫٬]\d+)*)?(?:\s?[%٪])?|(?:[^\W\d_]|[{_MARKS}])+")
 _BREAK = re.compile(r"[.!?؟؛;:,،()\[\]{}\"«»“”—–]|\s-\s")  # punctuation between two words ends a span
 
-_MONTHS = _words("جانفي فيفري أفريل ماي جوان جويلية أوت يناير فبراير مارس أبريل ابريل إبريل مايو يونيو يونيه يوليو يوليه أغسطس اغسطس سبتمبر أكتوبر "
-                 "اكتوبر نوفمبر ديسمبر كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين محرم صفر ربيع جمادى "
+_MONTHS = _words("يناير فبراير مارس أبريل ابريل إبريل مايو يونيو يونيه يوليو يوليه أغسطس اغسطس سبتمبر "
+                 "جانفي فيفري أفريل ماي جوان جويلية أوت أكتوبر اكتوبر نوفمبر ديسمبر كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين محرم صفر ربيع جمادى "
                  "رجب شعبان رمضان شوال القعدة الحجة january february march april may june july august "
                  "september october november december")
 _WEEKDAYS = _words("السبت الأحد الاثنين الإثنين الثلاثاء الأربعاء الخميس الجمعة")
@@ -214,7 +224,7 @@ _NUMBER_WORDS = _words(
     "واحد واحدة اثنان اثنين اثنتين اثنتان ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية "
     "تسع تسعة عشر عشرة عشرين عشرون ثلاثين ثلاثون أربعين أربعون خمسين خمسون ستين ستون سبعين سبعون "
     "ثمانين ثمانون تسعين تسعون مئة مائة مئتي مئتين مائتي مائتين ألف ألفا ألفي ألفين آلاف مليون مليونا "
-    "مليوني مليونين ملايين مليار مليارا ملياري مليارين مليارات نصف ربع ثلث ضعف فريقين"
+    "مليوني مليونين ملايين مليار مليارا ملياري مليارين مليارات نصف ربع ثلث ضعف"
 )
 _SCALES = _words("ألف ألفا آلاف مليون مليونا ملايين مليار مليارا مليارات ترليون تريليون")
 _UNITS = _words(
@@ -227,7 +237,6 @@ _UNITS = _words(
 _PERCENT_WORDS = _words("نسبة نسبه المئوية المئويه بالمئة percent percentage")
 _PERCENT_UNITS = _words("بالمئة بالمائة المئة المائة")
 _APPROX = _words("حوالي حوالى نحو قرابة قرابه تقريبا أكثر أقل زهاء")
-_CONNECT = _words("و من")  # inside a span only between two name words ("قطر والإمارات" is one token anyway)
 _FUNCTION = STOPWORDS | QUESTION_STOPWORDS | _words(
     "قد لقد كما حيث إذ اذ إذا لكن ولكن بل أن إن إنه أنه انها لأن بأن وأن فإن ثم أو أي كل بعض عدة "
     "بعد قبل خلال حول نحو منذ عبر ضد دون لدى بسبب وفقا وفق مثل جدا فقط أيضا ايضا تم يتم كانوا "
@@ -258,27 +267,28 @@ _LENGTH = {"date": (2, 5), "count": (1, 4), "amount": (2, 5), "person": (2, 4), 
            "name": (2, 4), "thing": (3, 6)}
 
 
-NEAR_WEIGHT = 1.0
-AFTER_WEIGHT = 0.6
-CUE_BONUS = 0.35
-EDGE_BONUS = 0.2
-RARE_WEIGHT = 0.2
-LENGTH_COST = 0.16
-LONGER_COST = 0.08
-SENTENCE_COST = 0.5
-COUNTED_BONUS = 0.3
-BREAK_DISTANCE = 2.0
-HEAD_BONUS = 0.25
-PREP_BONUS = 0.3
-ADJECTIVE_COST = 0.2
-ANCHOR_BONUS = 0.25
-NO_YEAR_COST = 0.3
-MIN_WORD_SCORE = 0.5
-INCLUDE_APPROX = True
-INCLUDE_COUNTED = False
-INCLUDE_YEAR_WORD = True
-NAME_WEIGHT = {"person": 0.3, "name": 0.15, "place": 0.1}
-YEAR_COST = 0.6
+# The parts of a candidate's score (`Candidate.why`), set by hand and checked on the two development
+# sets of the evaluation (XQuAD-ar, ARCD); each is a small, named nudge, none decides alone.
+NEAR_WEIGHT = 1.0  # the question's words around the span (share of their weight, fading with distance)
+AFTER_WEIGHT = 0.6  # a question word after the span counts this much of one before it
+BREAK_DISTANCE = 2.0  # a punctuation mark between a question word and the span counts as this many words
+CUE_BONUS = 0.35  # a cue of the asked kind right before the span ("الرئيس", "يدعى", "في", "شرق")
+EDGE_BONUS = 0.2  # the span ends at punctuation or the sentence's end (half of it: starts after a boundary)
+RARE_WEIGHT = 0.2  # rarity of the span's words in the corpus (names are rare, "المدافع" is not)
+NAME_WEIGHT = {"person": 0.3, "name": 0.15, "place": 0.1}  # share of the span's words that look like a name
+LENGTH_COST = 0.16  # per word shorter than the kind's usual length
+LONGER_COST = 0.08  # per word longer than it
+SENTENCE_COST = 0.5  # per rank of the span's sentence among the cited ones (the first is the best supported)
+COUNTED_BONUS = 0.3  # the counted thing the question names follows the number ("24 اعتراضاً")
+YEAR_COST = 0.6  # a year offered as a count
+NO_YEAR_COST = 0.3  # a date without a year when a year is asked ("في أي عام")
+PERCENT_BONUS = 0.3  # a percentage when a share is asked
+MONEY_BONUS = 0.15  # a currency when an amount is asked
+PREP_BONUS = 0.3  # the preposition the interrogative stood behind is before the span ("إلى أين" → "إلى X")
+HEAD_BONUS = 0.25  # the noun the question asks about is right before the span ("الجائزة" → "جائزة X")
+ANCHOR_BONUS = 0.25  # the word right after the interrogative is just before the span ("أين تقع" → "تقع في X")
+ADJECTIVE_COST = 0.2  # a lone adjective of relation ("الفارسية") offered as a name or a place
+MIN_WORD_SCORE = 0.5  # below this, a person, place, name or thing is too weakly supported to be offered
 
 
 @dataclass
@@ -420,7 +430,7 @@ def _date_spans(toks: list[_Token]) -> list[tuple[int, int]]:
         if has_name or has_year or after_year_word:
             if has_name and j < n and toks[j].norm in _RELATIVE and not toks[j].break_before:
                 j += 1  # "فبراير الماضي"
-            start = i - 1 if INCLUDE_YEAR_WORD and after_year_word and not toks[i].break_before else i
+            start = i - 1 if after_year_word and not toks[i].break_before else i  # "عام 1958"
             if i > 0 and toks[i - 1].norm in _ORDINALS and not toks[i].break_before:
                 start = i - 1  # "السابع عشر من رمضان" starts with its day
             spans.append((start, j))
@@ -452,12 +462,10 @@ def _number_spans(toks: list[_Token], kind: str, asked_words: set[str]) -> list[
                 toks[k].bare in _UNITS or toks[k].norm in _UNITS or toks[k].bare in _SCALES):
             k += 1
         start = i
-        if INCLUDE_APPROX and i > 0 and not toks[i].break_before and toks[i - 1].norm in _APPROX:
-            start = i - 1  # "حوالي 500000", "نحو مليون"
-        elif INCLUDE_APPROX and i > 1 and toks[i - 1].norm == "من" and toks[i - 2].norm in _APPROX:
+        if i > 0 and not toks[i].break_before and toks[i - 1].norm in _APPROX:
+            start = i - 1  # "حوالي 500000", "نحو مليون": the number as the sentence qualifies it
+        elif i > 1 and toks[i - 1].norm == "من" and toks[i - 2].norm in _APPROX:
             start = i - 2  # "أكثر من 300"
-        if INCLUDE_COUNTED and k < n and toks[k].asked and not toks[k].break_before and not toks[k].number:
-            k += 1  # "24 اعتراضاً"
         spans.append((start, k))
         i = k if k > i else i + 1
     # A dual names its count: "مرتين" answers "كم مرة", "فريقين" "كم فريقاً".
@@ -542,54 +550,73 @@ def _proximity(toks: list[_Token], i: int, j: int, total: float) -> float:
     return min(1.0, near / total)
 
 
-def _score(cand: Candidate, toks: list[_Token], total: float, rank: int, head: str = "", prep: str = "",
-           anchors: bool = False) -> None:
+@dataclass
+class _Asked:
+    """What the scoring needs to know about the question."""
+
+    kind: str
+    weights: dict[str, float]  # lexical term (or word) -> its weight as evidence; 0 for a word only to avoid
+    words: set[str]  # the question's words, bare, to recognise a dual of a counted noun
+    total: float  # the weight of all the question's terms: how much evidence there could be
+    head: str = ""  # the noun after "ما/أي" ("الجائزة")
+    prep: str = ""  # the preposition the interrogative stands behind ("إلى أين")
+    anchors: set[str] = field(default_factory=set)  # terms of the words right after the interrogative
+    percent: bool = False  # asks a share ("ما نسبة")
+    year: bool = False  # asks a year ("في أي عام")
+
+
+def _score(cand: Candidate, toks: list[_Token], q: _Asked) -> None:
+    """Fill `cand.why` with the named parts of its score; `cand.score` is their sum (see the module docstring)."""
     i, j, kind = cand.i, cand.j, cand.kind
     why = cand.why
-    why["near"] = NEAR_WEIGHT * _proximity(toks, i, j, total)
-    cues = _CUES.get(kind)
+    why["near"] = NEAR_WEIGHT * _proximity(toks, i, j, q.total)
     before = toks[i - 1] if i > 0 else None
-    why["cue"] = CUE_BONUS if cues and before is not None and not toks[i].break_before and (
-        before.norm in cues or before.bare in cues) else 0.0
-    if kind == "place" and toks[i].norm[:1] == "ب" and toks[i].norm[1:3] == "ال":
-        why["cue"] = CUE_BONUS
-    if kind == "place" and (toks[i].norm in _DIRECTIONS or toks[i].bare in _DIRECTIONS):
-        why["cue"] = CUE_BONUS
+    joined = before is not None and not toks[i].break_before  # the word before, in the same clause
+    cues = _CUES.get(kind)
+    if cues and joined and (before.norm in cues or before.bare in cues):
+        why["cue"] = CUE_BONUS  # "الرئيس X", "يدعى X", "في X"
+    if kind == "place" and (toks[i].norm[:1] == "ب" and toks[i].norm[1:3] == "ال"
+                            or toks[i].norm in _DIRECTIONS or toks[i].bare in _DIRECTIONS):
+        why["cue"] = CUE_BONUS  # "بالقاهرة", "شرق آسيا"
     if kind in ("person", "place", "name") and j - i == 1 and _nisba(toks[i]) or (
-            _nisba(toks[i]) and before is not None and before.asked and not toks[i].break_before):
+            _nisba(toks[i]) and joined and before.asked):
         # "الفارسية", "الكردية": a language or an adjective, not a name; "الوفد *الروسي*": the
         # question's own noun phrase going on.
         why["adjective"] = -ADJECTIVE_COST
     # A span that runs up to a comma or the sentence's end, and starts after a boundary, is a whole phrase.
-    why["ends"] = EDGE_BONUS if j == len(toks) or toks[j].break_before else 0.0
+    if kind not in ("count", "amount") and (j == len(toks) or toks[j].break_before):
+        why["ends"] = EDGE_BONUS
+    if i == 0 or toks[i].break_before or before.stop or before.asked:
+        why["starts"] = 0.5 * EDGE_BONUS
     if kind in ("count", "amount"):
-        why["ends"] = 0.0
         # The counted thing the question names, right after the number: "24 اعتراضاً" for "عدد الاعتراضات".
         nxt = j + 1 if j + 1 < len(toks) and toks[j].norm == "من" else j
-        why["counted"] = COUNTED_BONUS if nxt < len(toks) and toks[nxt].asked > 0 and not toks[j].break_before else 0.0
-        if j - i == 1 and toks[i].asked > 0:
-            why["counted"] = COUNTED_BONUS  # a dual
-        year = re.fullmatch(r"(1[0-9]|20)\d\d", toks[i].norm) and j - i == 1
-        why["year"] = -YEAR_COST if year or (before is not None and before.bare in _YEAR_WORDS) else 0.0
-    why["starts"] = 0.5 * EDGE_BONUS if i == 0 or toks[i].break_before or before.stop or before.asked else 0.0
-    if kind in ("person", "place", "name", "thing"):
+        if nxt < len(toks) and toks[nxt].asked > 0 and not toks[j].break_before or (j - i == 1 and toks[i].asked > 0):
+            why["counted"] = COUNTED_BONUS  # (or a dual: "مرتين")
+        if re.fullmatch(r"(1[0-9]|20)\d\d", toks[i].norm) and j - i == 1 or (before is not None and before.bare in _YEAR_WORDS):
+            why["year"] = -YEAR_COST  # a year, not a count
+        if q.kind == "amount" and any(t.bare in _MONEY or t.norm in _MONEY for t in toks[i:j]):
+            why["unit"] = MONEY_BONUS
+    if q.percent and any(t.norm[-1:] in "%٪" or t.bare in _PERCENT_UNITS for t in toks[i:j]):
+        why["unit"] = PERCENT_BONUS
+    if kind == "date" and q.year and not any(_YEAR.search(t.norm) for t in toks[i:j]):
+        why["no year"] = -NO_YEAR_COST  # "في أي عام" asks a year: "25 من شباط" does not say it
+    if kind in WORD_KINDS:
         why["rare"] = RARE_WEIGHT * sum(t.rare for t in toks[i:j]) / (j - i)
-        share = sum(t.namelike for t in toks[i:j]) / (j - i)
-        why["namelike"] = NAME_WEIGHT.get(kind, 0.0) * share
-    usual, longest = _LENGTH[kind]
+        why["namelike"] = NAME_WEIGHT.get(kind, 0.0) * sum(t.namelike for t in toks[i:j]) / (j - i)
+    usual = _LENGTH[kind][0]
     why["length"] = -LENGTH_COST * (usual - (j - i)) if j - i < usual else -LONGER_COST * ((j - i) - usual)
-    why["sentence"] = -SENTENCE_COST * rank
-    if prep and before is not None and not toks[i].break_before and before.norm == prep:
+    why["sentence"] = -SENTENCE_COST * cand.index
+    if q.prep and joined and before.norm == q.prep or (
+            q.prep in ("ب", "ل") and toks[i].norm.startswith(q.prep) and len(toks[i].norm) > 3):
         why["prep"] = PREP_BONUS  # "إلى أين" → "إلى بنغازي"
-    elif prep in ("ب", "ل") and toks[i].norm.startswith(prep) and len(toks[i].norm) > 3:
-        why["prep"] = PREP_BONUS
-    if head and before is not None and before.asked and not toks[i].break_before and head in (before.norm, before.bare):
+    if q.head and joined and before.asked and q.head in (before.norm, before.bare):
         why["head"] = HEAD_BONUS  # "الجائزة التي ..." → "جائزة الأوسكار": the asked noun, then its name
-    if anchors:
+    if q.anchors and kind in WORD_KINDS:
         d = 0
         for k in range(i - 1, max(-1, i - 6), -1):
             if toks[k].anchor:
-                why["anchor"] = ANCHOR_BONUS * math.exp(-d / 2.0)
+                why["anchor"] = ANCHOR_BONUS * math.exp(-d / 2.0)  # "أين تقع" → "تقع في شرق آسيا"
                 break
             if toks[k + 1].break_before:
                 break
@@ -620,64 +647,52 @@ def find_short_answer(question: str, citations: Sequence[Citation], terms: Seque
 
     `terms` are the question's lexical terms (default: those of `question`); `carried_terms` those
     of an earlier turn a follow-up leans on (words to avoid too, weighing half); `weight(term)` a
-    term's rarity (the lexical index's IDF; default 1 for every term).
+    term's rarity (the lexical index's IDF; default 1 for every term). Returns the short answer
+    and the winning candidate, whose `why` says how it scored.
     """
     kind = answer_kind(question)
     if not kind or not citations:
         return None
-    own = [t for t in (terms if terms is not None else lexical_terms(question)) if t]
     rarity = weight or (lambda term: 1.0)
-    asked: dict[str, float] = {}
-    for t in own:
-        asked[t] = max(asked.get(t, 0.0), max(rarity(t), 0.1))
+    weights: dict[str, float] = {}
+    for t in (terms if terms is not None else lexical_terms(question)):
+        if t:
+            weights[t] = max(weights.get(t, 0.0), max(rarity(t), 0.1))
     for t in carried_terms:
-        asked.setdefault(t, 0.5 * max(rarity(t), 0.1))
-    asked_words = set()
+        weights.setdefault(t, 0.5 * max(rarity(t), 0.1))
+    words: set[str] = set()
     for word in tokenize(question):
-        asked.setdefault(word, 0.0)  # the question's own words (digits too) are never an answer
+        weights.setdefault(word, 0.0)  # the question's own words (digits too) are never an answer
         word = word[2:] if word.startswith("ال") else word
-        asked_words |= {word, word[:-1] if word.endswith("ا") else word}
-    percent = bool(asked_words & _PERCENT_WORDS)
-    wants_year = bool(asked_words & _YEAR_NOUNS)
+        words |= {word, word[:-1] if word.endswith("ا") else word}
     head = head_noun(question)
-    prep = asked_preposition(question)
-    anchors = anchor_terms(question)
-    head = head[2:] if head.startswith("ال") and len(head) > 3 else head
-    best: Candidate | None = None
-    best_quote: tuple[Citation, list[_Token]] | None = None
+    q = _Asked(kind, weights, words, sum(w for t, w in weights.items() if w > 0 and not t.startswith("~")) or 1.0,
+               head=head[2:] if head.startswith("ال") and len(head) > 3 else head, prep=asked_preposition(question),
+               anchors=anchor_terms(question), percent=bool(words & _PERCENT_WORDS), year=bool(words & _YEAR_NOUNS))
+    scored: list[tuple[Candidate, Citation, list[_Token]]] = []
     for rank, citation in enumerate(citations):
-        toks = _tokens(citation.quote, asked, weight)
+        toks = _tokens(citation.quote, q.weights, weight)
         top = max((t.rare for t in toks), default=0.0)
         for tok in toks:
             tok.rare = tok.rare / top if top > 0 else 0.0
-        for tok in toks:
-            if tok.norm in asked and tok.asked == 0.0:
+            if tok.norm in q.weights and tok.asked == 0.0:
                 tok.asked = 1e-6  # repeats the question; no weight as evidence
-            tok.anchor = bool(anchors) and bool(anchors & set(lexical_terms(tok.norm)))
-        total = sum(w for t, w in asked.items() if w > 0 and not t.startswith("~")) or 1.0
+            tok.anchor = bool(q.anchors & set(lexical_terms(tok.norm)))
         if kind == "date":
             spans = _date_spans(toks)
         elif kind in ("count", "amount"):
-            spans = _number_spans(toks, kind, asked_words)
+            spans = _number_spans(toks, kind, q.words)
         else:
             spans = _word_spans(toks, kind)
         for i, j in spans:
             cand = Candidate(rank, i, j, kind)
-            _score(cand, toks, total, rank, head, prep, bool(anchors) and kind in WORD_KINDS)
-            if kind == "date" and wants_year and not any(_YEAR.search(toks[k].norm) for k in range(i, j)):
-                cand.why["no year"] = -NO_YEAR_COST  # "في أي عام" asks a year: "25 من شباط" does not say it
-                cand.score -= NO_YEAR_COST
-            if percent and any(toks[k].norm[-1:] in "%٪" or toks[k].bare in _PERCENT_UNITS for k in range(i, j)):
-                cand.why["unit"] = 0.3
-                cand.score += 0.3
-            if kind == "amount" and any(toks[k].bare in _MONEY or toks[k].norm in _MONEY for k in range(i, j)):
-                cand.why["unit"] = 0.15
-                cand.score += 0.15
-            if best is None or cand.score > best.score:
-                best, best_quote = cand, (citation, toks)
-    if best is None or best_quote is None or (kind in WORD_KINDS and best.score < MIN_WORD_SCORE):
-        return None  # no candidate, or only weak ones: the sentences answer alone
-    citation, toks = best_quote
+            _score(cand, toks, q)
+            scored.append((cand, citation, toks))
+    if not scored:
+        return None
+    best, citation, toks = max(scored, key=lambda item: item[0].score)
+    if kind in WORD_KINDS and best.score < MIN_WORD_SCORE:
+        return None  # only weak candidates: the sentences answer alone
     start, end = _trim(citation.quote, toks, best.i, best.j)
     text = citation.quote[start:end]
     if not text.strip() or any(ch in text for ch in "*[]\n"):

@@ -139,3 +139,15 @@ def test_answer_to_dict_and_to_text_carry_the_short_answer():
     text = ans.to_text()
     assert text.startswith("**2019** — ")
     assert f"{short.start}-{short.end}: «2019» (short answer)" in text
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    ("من أسس الإمارة الأولى؟", "أسس الإمارة الأولى محمد بن سعود في الدرعية.", "محمد بن سعود"),
+    ("كم مرة فاز الفريق بالكأس؟", "فاز الفريق بالبطولة في 1946، وفاز بالكأس مرتين أيضاً.", "مرتين"),
+    ("متى بني التمثال؟", "بني التمثال في العام 280 قبل الميلاد على مدخل الميناء.", "العام 280 قبل الميلاد"),
+    ("ما هي مساحة البلاد؟", "تبلغ مساحة البلاد حوالي مليوني كيلومتر مربع.", "حوالي مليوني كيلومتر مربع"),
+    ("أين تقع الصين؟", "تقع في شرق آسيا ويحكمها الحزب الشيوعي.", "شرق آسيا"),
+])
+def test_names_duals_eras_approximations_and_directions_stay_whole(question, sentence, expected):
+    found = find_short_answer(question, [cite(1, sentence)])
+    assert found is not None and found[0].text == expected, found
