@@ -46,6 +46,20 @@ class Citation:
                 "title": self.title, "date": self.date}
 
 
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The few words that answer the question, `text == file_text[start:end]`, inside citation `n`'s quote."""
+
+    text: str
+    file: str
+    start: int
+    end: int
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "file": self.file, "start": self.start, "end": self.end, "n": self.n}
+
+
 @dataclass
 class Answer:
     answer: str
@@ -61,6 +75,7 @@ class Answer:
     removed_markers: int = 0  # [n] markers the LLM wrote that pointed at no source
     usage: dict[str, int] = field(default_factory=dict)
     confidence: float | None = None  # extractive: the best sentence's support score
+    short_answer: ShortAnswer | None = None  # extractive: the span the answer starts with (rag.short_answer)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,10 +92,12 @@ class Answer:
             "removed_markers": self.removed_markers,
             "usage": dict(self.usage),
             "confidence": self.confidence,
+            "short_answer": self.short_answer.to_dict() if self.short_answer else None,
         }
 
     def to_text(self) -> str:
-        """The human-readable form `rawi ask` prints: answer, then numbered sources with quotes."""
+        """The human-readable form `rawi ask` prints: the answer (its short answer first), then numbered
+        sources with quotes, the short answer's offsets under the source it comes from."""
         lines = [self.answer, ""]
         for warning in self.warnings:
             lines.append(f"! {warning}")
@@ -97,4 +114,7 @@ class Answer:
             for c in self.citations:
                 if c.n == n:
                     lines.append(f"    {c.start}-{c.end}: «{c.quote}»")
+            short = self.short_answer
+            if short is not None and short.n == n:
+                lines.append(f"    {short.start}-{short.end}: «{short.text}» (short answer)")
         return "\n".join(lines).rstrip()

@@ -5,6 +5,9 @@ averaged over:
 - retrieval (hit@k, MRR@10, nDCG@10): questions with at least one gold file;
 - answer correctness: answered questions with answer groups (an abstention counts as wrong);
 - exact match / token F1: questions with SQuAD gold answers (an abstention is an empty answer);
+  the same on the short answer alone (no short answer, or an abstention, is an empty one);
+- short-answer share: answered questions that expect no abstention and got a short answer;
+  short answers that are not a verified slice of their file inside their citation are counted;
 - citation validity: every citation; citation precision: citations of questions with gold files;
 - abstention precision / recall: every answered question;
 - faithfulness: cited answers the LLM judged (LLM mode only, labelled as LLM-judged).
@@ -39,6 +42,9 @@ def answer_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     correct = [r["answer_correct"] for r in answered if r.get("answer_correct") is not None]
     squad = [r for r in answered if r.get("exact_match") is not None]
     faithful = [r["faithful"] for r in answered if r.get("faithful") is not None]
+    answerable = [r for r in answered if not r.get("expects_abstention")]
+    shorts = [r["short_answer"] for r in answered if r.get("short_answer")]
+    short_squad = [r for r in squad if r.get("short_f1") is not None]
     abst = metrics.abstention_scores([r["expects_abstention"] for r in answered], [r["abstained"] for r in answered])
     return {
         "answered": len(answered),
@@ -47,6 +53,12 @@ def answer_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "exact_match": metrics.mean(r["exact_match"] for r in squad),
         "f1": metrics.mean(r["f1"] for r in squad),
         "squad_n": len(squad),
+        "short_exact_match": metrics.mean(r["short_exact_match"] for r in short_squad),
+        "short_f1": metrics.mean(r["short_f1"] for r in short_squad),
+        "short_f1_given": metrics.mean(r["short_f1"] for r in short_squad if r.get("short_answer")),
+        "short_answer_share": metrics.share([bool(r.get("short_answer")) for r in answerable]),
+        "short_answers": len(shorts),
+        "short_answers_invalid": sum(1 for s in shorts if not s.get("valid")),
         "citations": len(citations),
         "citation_validity": metrics.share([c["valid"] for c in citations]),
         "citation_precision": metrics.share([c["in_gold"] for c in gold_citations]),

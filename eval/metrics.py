@@ -79,6 +79,13 @@ def citation_is_valid(quote: str, file_text: str | None, start: int, end: int) -
     return file_text[start:end] == quote
 
 
+def short_answer_is_valid(text: str, file_text: str | None, start: int, end: int,
+                          quotes: Sequence[tuple[int, int]]) -> bool:
+    """A short answer is `file_text[start:end]` (as a citation is) and lies inside one of `quotes`,
+    the (start, end) of the quotes of the citation it names in that file."""
+    return citation_is_valid(text, file_text, start, end) and any(s <= start and end <= e for s, e in quotes)
+
+
 def share(flags: Sequence[bool]) -> float | None:
     """Share of true flags; None for an empty list."""
     return sum(1 for f in flags if f) / len(flags) if flags else None

@@ -21,6 +21,10 @@ LEGEND = (
     "- *EM / F1*: SQuAD exact match and token F1 of the whole answer text (markers removed, Arabic-normalised, "
     "articles and punctuation dropped), max over gold answers; an extractive answer quotes whole sentences, so its "
     "EM is near 0 by construction.",
+    "- *short*: share of answerable questions whose answer starts with a short answer (the few words that answer "
+    "a question asking for a date, number, amount, person, place or name); *s.EM / s.F1*: SQuAD exact match and token "
+    "F1 of the short answer alone, a question without one counting as an empty answer. Every short answer is checked "
+    "to be its file's text at its offsets, inside the quote of the citation it names.",
     "- *cit.valid*: share of citations whose quote equals the file's text at its offsets; *cit.prec*: share of "
     "citations in a gold file.",
     "- *abst.P / abst.R*: of the abstentions made, the share that were due / of the abstentions due, the share made; "
@@ -64,18 +68,24 @@ def tables(m: dict[str, Any], markdown: bool = False) -> list[tuple[str, list[st
                     _grid(["retriever", "n", "hit@1", "hit@5", "hit@10", "MRR@10", "nDCG@10"], rows, markdown)))
     groups = [("all", m["overall"])] + list(m.get("by_kind", {}).items())
     if m["overall"].get("answered"):
-        header = ["kind", "n", "hit@1", "MRR@10", "correct", "EM", "F1", "cit.valid", "cit.prec",
-                  "abst.P", "abst.R", "false abst."]
+        header = ["kind", "n", "hit@1", "MRR@10", "correct", "EM", "F1", "short", "s.EM", "s.F1", "cit.valid",
+                  "cit.prec", "abst.P", "abst.R", "false abst."]
         rows = []
         for kind, g in groups:
             ret = g.get("retrieval") or {}
             rows.append([kind, _num(g["questions"]), _num(ret.get("hit@1")), _num(ret.get("mrr@10")),
                          _num(g["answer_correct"]), _num(g["exact_match"]), _num(g["f1"]),
+                         _num(g.get("short_answer_share")), _num(g.get("short_exact_match")), _num(g.get("short_f1")),
                          _num(g["citation_validity"]), _num(g["citation_precision"]),
                          _num(g["abstention_precision"]), _num(g["abstention_recall"]),
                          _num(g["false_abstention_rate"])])
+        lines = _grid(header, rows, markdown)
+        o = m["overall"]
+        if o.get("short_answers") is not None:
+            lines += ["", f"Short answers: {o['short_answers']} given, {o.get('short_answers_invalid', 0)} not a verified "
+                          f"slice of their file; token F1 where one is given {_num(o.get('short_f1_given'))}."]
         out.append((f"Answers ({meta.get('mode', '')}, retrieval columns: {m['overall'].get('retrieval', {}).get('retriever', _DASH)})",
-                    _grid(header, rows, markdown)))
+                    lines))
     elif retrieval and len(groups) > 2:
         primary = m["overall"].get("retrieval", {}).get("retriever", _DASH)
         rows = [[kind, _num(g["questions"]), _num(g["retrieval"]["hit@1"]), _num(g["retrieval"]["hit@5"]),

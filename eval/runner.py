@@ -5,8 +5,9 @@ replies as history) the runner
 - asks once with the default retriever (`hybrid`), unless retrieval only is asked for;
 - ranks chunks once per compared retriever with `Assistant.search` (same follow-up resolution
   as `ask`) and keeps the ranked, de-duplicated source files for document-level metrics;
-- checks every citation against the file's text (`ingest.load.read_document` where the file is
-  on disk, else the text the store holds) and scores the answer with `eval.metrics`;
+- checks every citation, and the short answer, against the file's text (`ingest.load.read_document`
+  where the file is on disk, else the text the store holds) and scores the answer and its short
+  answer with `eval.metrics`;
 - with an LLM configured, asks it to judge faithfulness (labelled as LLM-judged).
 
 Rows are plain dicts (they become `results.jsonl`); `eval.aggregate` turns them into metrics.
@@ -125,6 +126,13 @@ def _score_answer(row: dict[str, Any], answer: Any, file_text: Callable[[str], s
             "in_gold": c.file in gold if gold else None,
         })
     prediction = "" if answer.abstained else answer.answer
+    short = getattr(answer, "short_answer", None)
+    short_row = None
+    if short is not None:
+        quotes = [(c.start, c.end) for c in answer.citations if c.n == short.n and c.file == short.file]
+        short_row = {**short.to_dict(), "valid": metrics.short_answer_is_valid(
+            short.text, file_text(short.file), short.start, short.end, quotes)}
+    short_prediction = short.text if short is not None and not answer.abstained else ""
     row.update({
         "answer": answer.answer,
         "abstained": answer.abstained,
@@ -139,6 +147,9 @@ def _score_answer(row: dict[str, Any], answer: Any, file_text: Callable[[str], s
                            else bool(not answer.abstained and metrics.answer_matches(answer.answer, turn.answer_groups))),
         "exact_match": metrics.exact_match(prediction, turn.gold_answers),
         "f1": metrics.token_f1(prediction, turn.gold_answers),
+        "short_answer": short_row,
+        "short_exact_match": metrics.exact_match(short_prediction, turn.gold_answers),
+        "short_f1": metrics.token_f1(short_prediction, turn.gold_answers),
         "timings_ms": dict(answer.timings_ms),
         "usage": dict(answer.usage),
         "warnings": list(answer.warnings),

@@ -33,6 +33,7 @@ from rag.citations import cite_llm_answer
 from rag.extractive import ExtractiveAnswerer
 from rag.prompts import build_condense_messages, build_messages, usage_of
 from rag.retrieve import HybridRetriever, Mode, Retrieval
+from rag.short_answer import find_short_answer, lead_with, verified
 from rag.sources import sources_from_chunks, sources_from_hits
 from vendors.store import ChunkStore
 
@@ -208,8 +209,13 @@ class Assistant:
             question, q_terms, c_terms, sources, [h.score for h in retrieval.hits], retrieval.query_vector, file_texts,
             extra_sources,
         )
-        return Answer(result.text, result.abstained, "extractive", result.citations, result.sources, question=question,
-                      search_query=search_query, confidence=round(result.confidence, 4))
+        short = None
+        if not result.abstained:
+            found = find_short_answer(question, result.citations, q_terms, self.extractive.idf, c_terms)
+            short = verified(found[0] if found else None, file_texts)
+        text = lead_with(short, result.text) if short is not None else result.text
+        return Answer(text, result.abstained, "extractive", result.citations, result.sources, question=question,
+                      search_query=search_query, confidence=round(result.confidence, 4), short_answer=short)
 
     def _llm_answer(self, question: str, search_query: str, sources: list[Source],
                     file_texts: dict[str, str]) -> Iterator[str]:

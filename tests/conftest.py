@@ -177,7 +177,9 @@ def corpus_texts(corpus_dir: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def verify_citations(corpus_texts: dict[str, str]):
-    """A check that every citation of an answer quotes its file exactly and points at a listed source."""
+    """A check that every citation of an answer quotes its file exactly and points at a listed source,
+    and that its short answer, where there is one, is a slice of its file inside the quote of the
+    citation it names, and the answer text starts with it."""
 
     def check(answer) -> None:
         for c in answer.citations:
@@ -186,6 +188,15 @@ def verify_citations(corpus_texts: dict[str, str]):
             assert c.quote == corpus_texts[c.file][c.start : c.end], f"quote differs from the file slice: {c}"
             assert 1 <= c.n <= len(answer.sources), f"[{c.n}] points past the {len(answer.sources)} sources"
             assert answer.sources[c.n - 1].file == c.file, f"[{c.n}] quotes {c.file}, not source {c.n}'s file"
+        short = getattr(answer, "short_answer", None)
+        if short is not None:
+            assert not answer.abstained, "an abstention has no short answer"
+            assert short.file in corpus_texts, f"short answer names an unknown file {short.file!r}"
+            assert 0 <= short.start < short.end <= len(corpus_texts[short.file]), short
+            assert short.text == corpus_texts[short.file][short.start : short.end], f"short answer differs from the file slice: {short}"
+            assert any(c.n == short.n and c.file == short.file and c.start <= short.start and short.end <= c.end
+                       for c in answer.citations), f"short answer outside the quotes of [{short.n}]: {short}"
+            assert f"**{short.text}**" in answer.answer.split("\n")[0], "the answer does not start with its short answer"
 
     return check
 

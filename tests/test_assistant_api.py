@@ -50,6 +50,16 @@ def test_to_dict_has_every_key_of_the_json_contract_with_the_right_types(answer_
     assert t["total"] >= t["retrieve"]
 
 
+def test_the_dict_has_a_short_answer_or_null(answer_of, verify_citations):
+    answer = answer_of(QUESTION)
+    verify_citations(answer)
+    data = answer.to_dict()
+    assert "short_answer" in data
+    assert data["short_answer"] is None or set(data["short_answer"]) == {"text", "file", "start", "end", "n"}
+    abstained = answer_of("كيف أحضّر القهوة التركية في البيت؟")
+    assert abstained.abstained and abstained.to_dict()["short_answer"] is None
+
+
 def test_the_dict_citations_quote_their_files_exactly(answer_of, corpus_texts):
     data = answer_of(QUESTION).to_dict()
     for c in data["citations"]:

@@ -51,6 +51,17 @@ def test_ask_json_citations_verify_against_the_files_and_the_answer_holds_the_fa
         assert f"[{c['n']}]" in data["answer"]
 
 
+def test_ask_json_has_the_short_answer_first_as_a_verified_slice_of_a_cited_quote(json_run, corpus_texts):
+    data = json.loads(json_run[1])
+    short = data["short_answer"]
+    assert set(short) == {"text", "file", "start", "end", "n"}
+    assert "أغانين" in short["text"] and len(short["text"].split()) <= 3
+    assert short["text"] == corpus_texts[short["file"]][short["start"] : short["end"]]
+    assert any(c["n"] == short["n"] and c["file"] == short["file"] and c["start"] <= short["start"] and short["end"] <= c["end"]
+               for c in data["citations"])
+    assert data["answer"].startswith(f"**{short['text']}** — ")
+
+
 def test_ask_without_json_prints_the_answer_then_the_cited_sources_numbered(sample_store_settings, capsys, corpus_texts):
     status = main(["ask", QUESTION, "--store", str(sample_store_settings.store.path)])
     out = capsys.readouterr().out

@@ -214,3 +214,47 @@ def test_summarize_overall_and_by_kind():
     assert got["retrieval"]["hybrid"]["hit_curve"][:3] == [0.5, 1.0, 1.0]
     assert got["latency_ms"]["total"]["p50"] == 100.0
     assert got["tokens"] is None and got["faithfulness"] is None
+
+
+def test_a_short_answer_is_valid_only_as_a_slice_inside_its_citation():
+    text = "قاعدة معطن السارة الجوية قرب الكفرة."
+    start = text.index("معطن")
+    end = start + len("معطن السارة")
+    assert m.short_answer_is_valid("معطن السارة", text, start, end, [(0, len(text))])
+    assert not m.short_answer_is_valid("معطن السارة", text, start + 1, end + 1, [(0, len(text))])  # offsets off by one
+    assert not m.short_answer_is_valid("معطن السارة", text, start, end, [(0, start)])  # outside the quote it names
+    assert not m.short_answer_is_valid("معطن السارة", text, start, end, [])  # names no citation
+    assert not m.short_answer_is_valid("معطن السارة", None, start, end, [(0, len(text))])
+
+
+def test_summarize_scores_the_short_answer_beside_the_whole_answer():
+    def short_row(short, short_em, short_f1, **kw):
+        row = _row("answerable", ["g"], 1, False, False, True, em=0.0, f1=0.2, **kw)
+        row.update({"short_answer": short, "short_exact_match": short_em, "short_f1": short_f1})
+        return row
+
+    rows = [
+        short_row({"text": "1958", "valid": True}, 1.0, 1.0),
+        short_row({"text": "عام", "valid": False}, 0.0, 0.5),
+        short_row(None, 0.0, 0.0),  # no short answer: an empty one
+        short_row(None, 0.0, 0.0),
+        _row("unanswerable", [], None, True, True),
+    ]
+    o = summarize(rows, ["hybrid"])["overall"]
+    assert o["exact_match"] == 0.0 and o["f1"] == 0.2  # the whole answer's figures stay
+    assert o["short_exact_match"] == 0.25 and o["short_f1"] == 0.375
+    assert o["short_f1_given"] == 0.75
+    assert o["short_answer_share"] == 0.5  # of the four answerable questions, two got one
+    assert o["short_answers"] == 2 and o["short_answers_invalid"] == 1
+
+
+def test_the_table_and_report_show_the_short_answer_figures():
+    from eval.report import format_markdown, format_table
+
+    rows = [_row("answerable", ["g"], 1, False, False, True, em=0.0, f1=0.2)]
+    rows[0].update({"short_answer": {"text": "x", "valid": True}, "short_exact_match": 1.0, "short_f1": 1.0})
+    metrics = summarize(rows, ["hybrid"], meta={"mode": "extractive", "answer_retriever": "hybrid"})
+    table = format_table(metrics)
+    assert "s.F1" in table and "s.EM" in table and "short" in table
+    assert "Short answers: 1 given, 0 not a verified slice" in table
+    assert "s.F1" in format_markdown(metrics) and "*s.EM / s.F1*" in format_markdown(metrics)

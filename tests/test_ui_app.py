@@ -195,7 +195,7 @@ def test_arabic_question_gets_a_cited_answer_whose_passage_opens_highlighted(ser
     first, last = char_lefts(browser, question)
     assert first > last, "Arabic question is not laid out right to left"
     assert style(browser, answer, "direction") == "rtl"
-    assert squash(expected.answer.split("[")[0]) in squash(answer.text)
+    assert squash(expected.answer.replace("**", "").split("[")[0]) in squash(answer.text)
 
     # The cited file name reads left to right inside the Arabic answer (isolated, not reversed).
     cited = answer.find_element(By.CSS_SELECTOR, ".rawi-cited .rawi-file")
@@ -204,8 +204,15 @@ def test_arabic_question_gets_a_cited_answer_whose_passage_opens_highlighted(ser
     first, last = char_lefts(browser, cited)
     assert first < last, "file name is displayed reversed"
 
+    # The short answer comes first, in bold.
+    if expected.short_answer is not None:
+        short = answer.find_element(By.CSS_SELECTOR, ".rawi-answer-text a.rawi-short strong")
+        assert squash(short.text) == squash(expected.short_answer.text)
+        assert answer.find_element(By.CSS_SELECTOR, ".rawi-answer-text").text.startswith(short.text)
+        assert style(browser, short, "font-weight") in ("700", "bold")
+
     # Click the first [n]: its source shows title, file, date and the quoted span highlighted.
-    link = answer.find_element(By.CSS_SELECTOR, ".rawi-answer-text a.rawi-cite")
+    link = answer.find_element(By.CSS_SELECTOR, ".rawi-answer-text a.rawi-cite:not(.rawi-short)")
     n = int(link.text.strip("[]"))
     link.click()
     source = wait(browser, lambda d: d.find_element(By.ID, f"rawi-src-1-{n}"))
@@ -223,6 +230,9 @@ def test_arabic_question_gets_a_cited_answer_whose_passage_opens_highlighted(ser
         assert squash(c.quote) in " ".join(marks)
     passage = squash(source.find_element(By.CSS_SELECTOR, ".rawi-passage").text)
     assert len(passage) > len(squash(citations[0].quote)), "the passage is shown without its surrounding text"
+    if expected.short_answer is not None and expected.short_answer.n == n:
+        bold = source.find_element(By.CSS_SELECTOR, "mark.rawi-quote strong.rawi-short-quote")
+        assert squash(bold.text) == squash(expected.short_answer.text)
     path = screenshot(browser, "ui_arabic_answer_citation.png")
     assert path.stat().st_size > 10_000
 

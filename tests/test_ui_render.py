@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.results import Answer, Citation, Source
+from core.results import Answer, Citation, ShortAnswer, Source
 from tests.support.html import parse
 from ui.render import (
     answer_message_html,
@@ -185,3 +185,53 @@ def test_toast_puts_each_language_on_its_own_line_in_its_direction():
     p = parse(out)
     assert [a["dir"] for _, a in p.tags] == ["rtl", "ltr"]
     assert p.text == "السؤال طويل جداً (2100 حرفاً).The question is too long <2100>."
+
+
+def _short_answer() -> tuple[Answer, str]:
+    text = "مقدمة.\n\nتستخدم روسيا قاعدة معطن السارة الجوية قرب الكفرة. ثم تابع."
+    quote = "تستخدم روسيا قاعدة معطن السارة الجوية قرب الكفرة."
+    start = text.index(quote)
+    s_start = text.index("معطن السارة")
+    short = ShortAnswer("معطن السارة", "003_x.txt", s_start, s_start + len("معطن السارة"), 1)
+    source = Source("003_x.txt", "c1", 0.5, text[8:], 8, len(text), "قواعد <b>روسيا</b>", "")
+    cite = Citation(1, "003_x.txt", start, start + len(quote), quote, source.title, "")
+    answer = Answer(f"**معطن السارة** — {quote} [1]", False, "extractive", [cite], [source],
+                    question="ما اسم القاعدة الجوية؟", short_answer=short)
+    return answer, text
+
+
+def test_the_short_answer_comes_first_in_bold_and_opens_its_source_in_one_click():
+    ans, text = _short_answer()
+    out = answer_message_html(ans, turn=4)
+    p = parse(out)
+    links = [a for t, a in p.tags if t == "a"]
+    # The short answer is the first link of the message, to the same source as its [1].
+    assert links[0]["href"] == "#rawi-src-4-1" and "rawi-short" in links[0]["class"] and "rawi-cite" in links[0]["class"]
+    assert all(a["href"] == "#rawi-src-4-1" for a in links)
+    strong = re.search(r'<a class="rawi-cite rawi-short"[^>]*><strong>(.*?)</strong></a>', out)
+    assert strong and shown(strong.group(1)) == "معطن السارة"
+    visible = shown(out)
+    assert visible.startswith("معطن السارة — تستخدم روسيا") and "**" not in visible
+    assert out.index("rawi-short") < out.index("تستخدم روسيا")
+    assert "\n" not in out
+    # In the sources panel, the short answer is in bold inside the highlighted quote.
+    panel = sources_section_html(ans, {"003_x.txt": text}, turn=4)
+    mark = re.search(r'<mark class="rawi-quote">(.*?)</mark>', panel).group(1)
+    assert re.search(r'<strong class="rawi-short-quote">معطن السارة</strong>', mark)
+    assert shown(mark) == ans.citations[0].quote
+    fallback = sources_section_html(ans, {}, turn=4)  # the file left the store: the verified quote alone
+    assert '<strong class="rawi-short-quote">معطن السارة</strong>' in fallback
+
+
+def test_a_short_answer_is_escaped_and_an_answer_without_one_is_unchanged():
+    ans, _ = _short_answer()
+    evil = "<img src=x onerror=alert(1)>"
+    ans.answer = ans.answer.replace("معطن السارة", evil, 1)
+    ans.short_answer = ShortAnswer(evil, "003_x.txt", 0, len(evil), 1)
+    out = answer_message_html(ans, 1)
+    assert "img" not in tags(out) and evil in shown(out)
+    plain, _ = _short_answer()
+    plain.short_answer = None
+    plain.answer = plain.answer.split(" — ", 1)[1]
+    assert "rawi-short" not in answer_message_html(plain, 1)
+    assert "<strong>" in pending_answer_html("**2019** — جملة", 1) and "**" not in shown(pending_answer_html("**2019** — جملة", 1))

@@ -54,6 +54,8 @@ CSS = """
 .rawi-msg { line-height: 1.9; }
 a.rawi-cite { text-decoration: none; font-weight: 600; color: var(--color-accent); cursor: pointer; padding: 0 1px; }
 a.rawi-cite:hover { text-decoration: underline; }
+a.rawi-cite.rawi-short { color: inherit; font-weight: 700; padding: 0; border-bottom: 2px solid var(--color-accent); }
+strong.rawi-short-quote { font-weight: 700; text-decoration: underline; text-decoration-color: var(--color-accent); }
 .rawi-cited { margin-top: 6px; font-size: 0.88em; opacity: 0.85; }
 .rawi-cited-file { margin-inline-end: 10px; white-space: nowrap; }
 .rawi-warning { margin-top: 6px; font-size: 0.85em; color: #8a5a00; }

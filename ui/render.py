@@ -5,7 +5,9 @@ so `<script>`, `<img onerror=…>`, Markdown and template syntax (`${…}`, `{{�
 shown as the characters they are. Direction is decided per message (`direction`); Latin file names
 and `[n]` markers are isolated with `<bdi dir="ltr">` so they read correctly inside Arabic text.
 Chat messages are one line of HTML inside a `<div>`: Markdown leaves an HTML block alone as long as
-it holds no blank line, so the escaped text is never reinterpreted as Markdown.
+it holds no blank line, so the escaped text is never reinterpreted as Markdown. An answer that starts
+with a short answer (`**X** — ...`) shows it in bold as a link to its source, and the source shows
+it in bold inside the highlighted quote.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from core.arabic import reply_in_arabic
-from core.results import Answer, Citation, Source
+from core.results import Answer, Citation, ShortAnswer, Source
 
 CONTEXT_CHARS = 240  # characters of surrounding text shown on each side of a cited passage
 
@@ -28,6 +30,7 @@ _ESCAPES = {
 _ESCAPE_RE = re.compile("[" + re.escape("".join(_ESCAPES)) + "]")
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _BLANK_LINE = re.compile(r"\n[ \t\u00a0]*\n")
+_LEADING_BOLD = re.compile(r"^\*\*([^*\n]+)\*\*")
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
 
 
@@ -81,9 +84,20 @@ def user_message_html(question: str) -> str:
     return f'<div class="rawi-msg rawi-question rawi-{d}" dir="{d}">{text_html(question)}</div>'
 
 
-def answer_text_html(text: str, turn: int, cited: Iterable[int]) -> str:
-    """The answer text escaped, each `[n]` of a cited source made a link to it."""
+def short_answer_html(short: ShortAnswer, turn: int) -> str:
+    """The short answer in bold, a link that opens the source it was cut from (like its `[n]`)."""
+    return (f'<a class="rawi-cite rawi-short" href="#rawi-src-{turn}-{short.n}" title="المصدر {short.n}">'
+            f'<strong>{esc(short.text)}</strong></a>')
+
+
+def answer_text_html(text: str, turn: int, cited: Iterable[int], short: ShortAnswer | None = None) -> str:
+    """The answer text escaped, each `[n]` of a cited source made a link to it, and the short answer
+    (written `**X**` in the text) in bold as a link to its source."""
     cited = set(cited)
+    bold = f"**{short.text}**" if short is not None and short.n in cited else ""
+    if bold and bold in text:
+        head, tail = text.split(bold, 1)
+        return answer_text_html(head, turn, cited) + short_answer_html(short, turn) + answer_text_html(tail, turn, cited)
     out, last = [], 0
     for m in _MARKER.finditer(text):
         out.append(text_html(text[last : m.start()]))
@@ -97,7 +111,11 @@ def answer_text_html(text: str, turn: int, cited: Iterable[int]) -> str:
 def pending_answer_html(text: str, turn: int) -> str:
     """What the chat shows while the answer streams in."""
     d = direction(text) if text.strip() else "rtl"
-    body = text_html(text) if text else '<span class="rawi-thinking">…</span>'
+    bold = _LEADING_BOLD.match(text)
+    if bold:  # the short answer the extractive answer starts with
+        body = f"<strong>{esc(bold.group(1))}</strong>{text_html(text[bold.end():])}"
+    else:
+        body = text_html(text) if text else '<span class="rawi-thinking">…</span>'
     return (f'<div class="rawi-msg rawi-answer rawi-streaming rawi-{d}" dir="{d}" id="rawi-answer-{turn}">'
             f'<span class="rawi-answer-text">{body}</span></div>')
 
@@ -113,7 +131,8 @@ def answer_message_html(answer: Answer, turn: int) -> str:
         label = "لم أجد الإجابة في المصادر" if d == "rtl" else "Not found in the sources"
         parts.append(f'<div class="rawi-badge">{esc(label)}</div>')
     cited = sorted({c.n for c in answer.citations})
-    parts.append(f'<span class="rawi-answer-text">{answer_text_html(answer.answer, turn, cited)}</span>')
+    short = answer.short_answer
+    parts.append(f'<span class="rawi-answer-text">{answer_text_html(answer.answer, turn, cited, short)}</span>')
     if cited:
         by_file: dict[str, list[int]] = {}
         for n in cited:
@@ -171,8 +190,20 @@ def _snap_right(text: str, pos: int) -> int:
     return pos
 
 
-def passage_html(text: str, spans: list[tuple[int, int]], context: int = CONTEXT_CHARS) -> str:
-    """Each quoted span `text[start:end]` inside its surrounding text, highlighted with `<mark>`.
+def _quote_html(text: str, start: int, end: int, strong: tuple[int, int] | None) -> str:
+    """`text[start:end]` highlighted, the short answer inside it (`strong`, file offsets) in bold."""
+    if strong is not None and start <= strong[0] < strong[1] <= end:
+        inner = (text_html(text[start : strong[0]]) + '<strong class="rawi-short-quote">'
+                 + text_html(text[strong[0] : strong[1]]) + "</strong>" + text_html(text[strong[1] : end]))
+    else:
+        inner = text_html(text[start:end])
+    return f'<mark class="rawi-quote">{inner}</mark>'
+
+
+def passage_html(text: str, spans: list[tuple[int, int]], context: int = CONTEXT_CHARS,
+                 strong: tuple[int, int] | None = None) -> str:
+    """Each quoted span `text[start:end]` inside its surrounding text, highlighted with `<mark>`; the
+    `strong` span (the short answer), when inside one of them, in bold.
 
     Spans close to each other share one excerpt; far apart ones get excerpts of their own.
     """
@@ -202,7 +233,7 @@ def passage_html(text: str, spans: list[tuple[int, int]], context: int = CONTEXT
         pos = left
         for start, end in group:
             out.append(text_html(text[pos:start]))
-            out.append(f'<mark class="rawi-quote">{text_html(text[start:end])}</mark>')
+            out.append(_quote_html(text, start, end, strong))
             pos = end
         out.append(text_html(text[pos:right]))
         out.append("…" if right < len(text) and not text[right:].lstrip(" \t").startswith("\n") else "")
@@ -240,11 +271,15 @@ def sources_section_html(answer: Answer, file_texts: dict[str, str], turn: int, 
         cites = by_n[n]
         first = cites[0]
         text = file_texts.get(first.file)
+        short = answer.short_answer
+        strong = (short.start, short.end) if short is not None and short.n == n and short.file == first.file else None
         if text is None:  # the file left the store since: show the verified quotes alone
-            body = "".join(f'<div class="rawi-passage" dir="{direction(c.quote)}"><mark class="rawi-quote">'
-                           f"{text_html(c.quote)}</mark></div>" for c in cites)
+            body = "".join(
+                f'<div class="rawi-passage" dir="{direction(c.quote)}">'
+                f'{_quote_html(c.quote, 0, len(c.quote), None if strong is None else (strong[0] - c.start, strong[1] - c.start))}'
+                "</div>" for c in cites)
         else:
-            body = passage_html(text, [(c.start, c.end) for c in cites])
+            body = passage_html(text, [(c.start, c.end) for c in cites], strong=strong)
         parts.append(f'<details class="rawi-source rawi-cited-source" id="rawi-src-{turn}-{n}" open>'
                      f"{_source_head(n, first.title, first.file, first.date)}{body}</details>")
     others = [(n, s) for n, s in enumerate(answer.sources, start=1) if n not in by_n]
@@ -298,5 +333,5 @@ def upload_report_html(lines: list[tuple[bool, str, str]]) -> str:
 __all__ = [
     "Answer", "Citation", "Source", "answer_message_html", "answer_text_html", "bdi", "direction", "error_message_html",
     "esc", "marker_html", "toast_html", "passage_html", "pending_answer_html", "redact_urls", "sources_panel_html",
-    "sources_section_html", "status_html", "text_html", "upload_report_html", "user_message_html",
+    "short_answer_html", "sources_section_html", "status_html", "text_html", "upload_report_html", "user_message_html",
 ]

@@ -1,0 +1,153 @@
+"""The short answer (rag.short_answer): what a question asks for, the span of a cited quote that answers
+it, and its offsets, which must be a verified slice of the file like any citation."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.results import Citation, ShortAnswer
+from rag.short_answer import answer_kind, find_short_answer, lead_with, verified
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("متى زار حفتر بيلاروسيا؟", "date"),
+    ("في أي عام تأسست الجامعة؟", "date"),
+    ("When did Haftar visit Belarus?", "date"),
+    ("كم عدد الطائرات التي وصلت؟", "count"),
+    ("How many aircraft arrived?", "count"),
+    ("ما هي مساحة مصر؟", "count"),
+    ("بكم بيعت اللوحة؟", "amount"),
+    ("كم تكلفة المشروع؟", "amount"),
+    ("How much did the project cost?", "amount"),
+    ("من هو السفير الروسي لدى ليبيا؟", "person"),
+    ("ومن رافقه في الزيارة؟", "person"),
+    ("لمن كان ينتمي المقر؟", "person"),
+    ("Who is the Russian ambassador to Libya?", "person"),
+    ("أين تقع القاعدة؟", "place"),
+    ("في أي مدينة ولد؟", "place"),
+    ("ما هي عاصمة المغرب؟", "place"),
+    ("Where is the base?", "place"),
+    ("ما اسم القاعدة الجوية التي تستخدمها روسيا؟", "name"),
+    ("ماسم المشروع؟", "name"),
+    ("ما اسم النهر؟", "place"),
+    ("بماذا يعرف الملعب؟", "name"),
+    ("What is the name of the air base?", "name"),
+    ("ما هي الجائزة التي فاز بها؟", "thing"),
+    ("لماذا زار حفتر موسكو؟", ""),
+    ("كيف وصل الوفد؟", ""),
+    ("هل زار حفتر موسكو؟", ""),
+    ("Why did he go?", ""),
+])
+def test_answer_kind_reads_the_interrogative(question, kind):
+    assert answer_kind(question) == kind
+
+
+def test_the_preposition_min_in_the_middle_of_a_question_is_not_who():
+    assert answer_kind("زار وفد من روسيا ليبيا متى؟") == "date"
+    assert answer_kind("خرج الوفد من القاعدة") == ""
+
+
+FILE = "a.txt"
+TEXT = ("مقدمة المقال.\n"
+        "وصل السفير الروسي في ليبيا إيفان مولوتكوف إلى بنغازي يوم الثلاثاء 5 مارس 2024، في زيارة رسمية. "
+        "وتستخدم روسيا قاعدة معطن السارة الجوية قرب الكفرة منذ عام 2019. "
+        "وبلغت قيمة الصفقة 300 مليون دولار، وشملت 12 طائرة مقاتلة.\n")
+
+
+def cite(n: int, sentence: str) -> Citation:
+    start = TEXT.index(sentence) if sentence in TEXT else 0
+    return Citation(n, FILE, start, start + len(sentence), sentence)
+
+
+SENTENCES = [s for s in TEXT.split("\n")[1].split(". ") if s]
+S1 = SENTENCES[0] + "."
+S2 = SENTENCES[1] + "."
+S3 = SENTENCES[2]
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    ("من هو السفير الروسي لدى ليبيا؟", S1, "إيفان مولوتكوف"),
+    ("متى وصل السفير الروسي إلى بنغازي؟", S1, "الثلاثاء 5 مارس 2024"),
+    ("منذ متى تستخدم روسيا القاعدة؟", S2, "عام 2019"),
+    ("كم بلغت قيمة الصفقة؟", S3, "300 مليون دولار"),
+    ("كم طائرة شملت الصفقة؟", S3, "12"),
+])
+def test_the_short_answer_is_the_span_that_answers_and_a_slice_of_the_file(question, sentence, expected):
+    found = find_short_answer(question, [cite(1, sentence)])
+    assert found is not None
+    short, candidate = found
+    assert short.text == expected, candidate.why
+    assert TEXT[short.start : short.end] == short.text and short.file == FILE and short.n == 1
+    assert verified(short, {FILE: TEXT}) == short
+    assert candidate.why  # the reasons are kept, to explain the choice
+
+
+@pytest.mark.parametrize("question, expected", [("إلى أين وصل الوفد؟", "بنغازي"), ("من أين وصل الوفد؟", "موسكو")])
+def test_a_place_follows_the_preposition_the_question_asks_with(question, expected):
+    found = find_short_answer(question, [cite(1, "وصل الوفد الروسي أمس من موسكو إلى بنغازي.")])
+    assert found is not None and found[0].text == expected, found
+
+
+def test_the_short_answer_comes_from_the_citation_it_names():
+    found = find_short_answer("متى وصل السفير الروسي إلى بنغازي؟", [cite(1, S3), cite(2, S1)])
+    assert found is not None
+    short, _ = found
+    assert short.n == 2 and short.text == "الثلاثاء 5 مارس 2024"
+
+
+def test_no_short_answer_for_why_and_how_or_without_a_candidate():
+    assert find_short_answer("لماذا وصل السفير الروسي إلى بنغازي؟", [cite(1, S1)]) is None
+    assert find_short_answer("كيف وصل السفير؟", [cite(1, S1)]) is None
+    assert find_short_answer("كم عدد الزوار؟", [cite(1, "وصل السفير الروسي إلى المدينة.")]) is None
+    assert find_short_answer("من هو السفير؟", []) is None
+
+
+def test_a_short_answer_never_repeats_the_question():
+    found = find_short_answer("من هو إيفان مولوتكوف؟", [cite(1, S1)])
+    assert found is None or "مولوتكوف" not in found[0].text
+
+
+def test_a_number_named_in_the_question_is_not_its_answer():
+    found = find_short_answer("كم طائرة شملت صفقة 300 مليون دولار؟", [cite(1, S3)])
+    assert found is not None and found[0].text == "12"
+
+
+def test_verified_rejects_offsets_that_do_not_slice_the_file():
+    good = ShortAnswer("مولوتكوف", FILE, TEXT.index("مولوتكوف"), TEXT.index("مولوتكوف") + len("مولوتكوف"), 1)
+    assert verified(good, {FILE: TEXT}) == good
+    assert verified(ShortAnswer("مولوتكوف", FILE, good.start + 1, good.end + 1, 1), {FILE: TEXT}) is None
+    assert verified(ShortAnswer("مولوتكوف", FILE, -3, 5, 1), {FILE: TEXT}) is None
+    assert verified(good, {}) is None
+    assert verified(None, {FILE: TEXT}) is None
+
+
+def test_the_answer_text_starts_with_the_short_answer_in_bold():
+    short = ShortAnswer("2019", FILE, 0, 4, 1)
+    assert lead_with(short, "جملة [1]") == "**2019** — جملة [1]"
+
+
+def test_answer_to_dict_and_to_text_carry_the_short_answer():
+    from core.results import Answer, Source
+
+    short = ShortAnswer("2019", FILE, TEXT.index("2019"), TEXT.index("2019") + 4, 1)
+    c = cite(1, S2)
+    source = Source(FILE, "c1", 0.5, TEXT, 0, len(TEXT))
+    ans = Answer(lead_with(short, f"{S2} [1]"), False, "extractive", [c], [source], question="منذ متى؟",
+                 short_answer=short)
+    assert ans.to_dict()["short_answer"] == {"text": "2019", "file": FILE, "start": short.start, "end": short.end, "n": 1}
+    assert Answer("x", True, "extractive").to_dict()["short_answer"] is None
+    text = ans.to_text()
+    assert text.startswith("**2019** — ")
+    assert f"{short.start}-{short.end}: «2019» (short answer)" in text
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    ("من أسس الإمارة الأولى؟", "أسس الإمارة الأولى محمد بن سعود في الدرعية.", "محمد بن سعود"),
+    ("كم مرة فاز الفريق بالكأس؟", "فاز الفريق بالبطولة في 1946، وفاز بالكأس مرتين أيضاً.", "مرتين"),
+    ("متى بني التمثال؟", "بني التمثال في العام 280 قبل الميلاد على مدخل الميناء.", "العام 280 قبل الميلاد"),
+    ("ما هي مساحة البلاد؟", "تبلغ مساحة البلاد حوالي مليوني كيلومتر مربع.", "حوالي مليوني كيلومتر مربع"),
+    ("أين تقع الصين؟", "تقع في شرق آسيا ويحكمها الحزب الشيوعي.", "شرق آسيا"),
+])
+def test_names_duals_eras_approximations_and_directions_stay_whole(question, sentence, expected):
+    found = find_short_answer(question, [cite(1, sentence)])
+    assert found is not None and found[0].text == expected, found
