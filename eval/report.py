@@ -18,9 +18,9 @@ LEGEND = (
     "- *hit@k, MRR@10, nDCG@10*: document level; the ranking is the retrieved chunks' files, de-duplicated, in order.",
     "- *correct*: every answer group has a variant in the answer after Arabic normalisation (SQuAD: a gold answer "
     "appears in the answer); an abstention is not correct.",
-    "- *EM / F1*: SQuAD exact match and token F1 of the whole answer text (markers removed, Arabic-normalised, "
-    "articles and punctuation dropped), max over gold answers; an extractive answer quotes whole sentences, so its "
-    "EM is near 0 by construction.",
+    "- *EM / F1*: SQuAD exact match and token F1 of the whole answer text, its short answer included (markers "
+    "removed, Arabic-normalised, articles and punctuation dropped), max over gold answers; an extractive answer "
+    "quotes whole sentences, so its EM is near 0 by construction.",
     "- *short*: share of answerable questions whose answer starts with a short answer (the few words that answer "
     "a question asking for a date, number, amount, person, place or name); *s.EM / s.F1*: SQuAD exact match and token "
     "F1 of the short answer alone, a question without one counting as an empty answer. Every short answer is checked "
@@ -82,8 +82,10 @@ def tables(m: dict[str, Any], markdown: bool = False) -> list[tuple[str, list[st
         lines = _grid(header, rows, markdown)
         o = m["overall"]
         if o.get("short_answers") is not None:
+            given_f1 = o.get("short_f1_given")
             lines += ["", f"Short answers: {o['short_answers']} given, {o.get('short_answers_invalid', 0)} not a verified "
-                          f"slice of their file; token F1 where one is given {_num(o.get('short_f1_given'))}."]
+                          "slice of their file" + (f"; token F1 where one is given {_num(given_f1)}." if given_f1 is not None
+                                                   else ".")]
         out.append((f"Answers ({meta.get('mode', '')}, retrieval columns: {m['overall'].get('retrieval', {}).get('retriever', _DASH)})",
                     lines))
     elif retrieval and len(groups) > 2:

@@ -55,6 +55,7 @@ CSS = """
 a.rawi-cite { text-decoration: none; font-weight: 600; color: var(--color-accent); cursor: pointer; padding: 0 1px; }
 a.rawi-cite:hover { text-decoration: underline; }
 a.rawi-cite.rawi-short { color: inherit; font-weight: 700; padding: 0; border-bottom: 2px solid var(--color-accent); }
+a.rawi-cite.rawi-short strong { font-weight: 700; }
 strong.rawi-short-quote { font-weight: 700; text-decoration: underline; text-decoration-color: var(--color-accent); }
 .rawi-cited { margin-top: 6px; font-size: 0.88em; opacity: 0.85; }
 .rawi-cited-file { margin-inline-end: 10px; white-space: nowrap; }
