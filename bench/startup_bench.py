@@ -16,17 +16,24 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import SAMPLE_CORPUS, WORK, LoadMeter, Timer, describe_load, rss_mb, stats, write_result
+from bench.common import (
+    SAMPLE_CORPUS,
+    WORK,
+    LoadMeter,
+    Timer,
+    describe_load,
+    rss_mb,
+    stats,
+    write_result,
+)
 from bench.query_bench import _questions
-from bench.server import free_port, start_server, stop_server
+from bench.server import free_port, rawi_command, start_server, stop_server
 from bench.synthetic import synthetic_store
 
-RAWI = str(Path(sys.executable).parent / "rawi")
 SAMPLE_QUESTION = "من هو السفير الروسي لدى ليبيا؟"
 
 
@@ -38,7 +45,7 @@ def _env() -> dict[str, str]:
 
 def sample_store() -> Path:
     store = WORK / "startup-sample"
-    subprocess.run([RAWI, "ingest", str(SAMPLE_CORPUS), "--store", str(store), "--quiet"], check=True,
+    subprocess.run([*rawi_command(), "ingest", str(SAMPLE_CORPUS), "--store", str(store), "--quiet"], check=True,
                    capture_output=True, env=_env(), timeout=900)
     return store
 
@@ -47,7 +54,7 @@ def ask_cold(store: Path, runs: int = 3) -> dict[str, Any]:
     walls, loads = [], []
     for _ in range(runs):
         with LoadMeter() as meter, Timer() as t:
-            subprocess.run([RAWI, "ask", SAMPLE_QUESTION, "--store", str(store)], check=True, capture_output=True,
+            subprocess.run([*rawi_command(), "ask", SAMPLE_QUESTION, "--store", str(store)], check=True, capture_output=True,
                            env=_env(), timeout=300)
         walls.append(round(t.seconds, 2))
         loads.append(meter.load)

@@ -22,14 +22,13 @@ from eval.questions_io import SquadSet, load_squad, write_documents
 
 @dataclass
 class PreparedSquad:
-    """A SQuAD set read from disk and the settings of its ready store."""
+    """A SQuAD set read from disk and the parts of its ready store."""
 
     squad: SquadSet
-    settings: Settings  # the caller's settings with the store folder pointing at the cached store
     docs_dir: Path
     dataset_sha256: str
     ingest: dict[str, Any]  # what the ingest did: added / unchanged / failed files, chunks written, seconds
-    parts: Any = None  # the `rawi.compose.Rawi` built for the store: one embedder for ingest and answers
+    parts: Any  # the `rawi.compose.Rawi` of the cached store (its settings point there): one embedder for both
 
 
 def dataset_hash(path: Path) -> str:
@@ -84,4 +83,4 @@ def prepare_squad_store(dataset_path: Path, settings: Settings, cache_root: Path
         "seconds": round(report.seconds, 2),
         "store": str(store_settings.store.path),
     }
-    return PreparedSquad(squad, store_settings, docs_dir, digest, summary, parts)
+    return PreparedSquad(squad, docs_dir, digest, summary, parts)

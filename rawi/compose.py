@@ -29,7 +29,14 @@ from vendors.store import ChunkStore
 if TYPE_CHECKING:  # answering never loads the ingest pipeline (cold `rawi ask` stays fast)
     from ingest.pipeline import Ingester
 
-FROM_SETTINGS: Any = "from settings"  # the LLM argument's default: build the one RAWI_LLM_* configures
+class _FromSettings:
+    """The LLM argument's default: build the one the `RAWI_LLM_*` settings configure."""
+
+    def __repr__(self) -> str:
+        return "FROM_SETTINGS"
+
+
+FROM_SETTINGS: Any = _FromSettings()
 
 
 class Rawi:

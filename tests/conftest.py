@@ -227,10 +227,9 @@ def answer_of(sample_assistant):
 
 def rawi_command() -> list[str]:
     """The installed `rawi` console script when there is one (make test installs it), else its entry point."""
-    import sys
+    from bench.server import rawi_command as command
 
-    script = Path(sys.executable).parent / "rawi"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
+    return command()
 
 
 def free_port() -> int:

