@@ -4,7 +4,8 @@
 
 For the sample corpus and for the first N XQuAD-ar contexts (one file each), into a fresh store
 with the default embedder: the first ingest (chunks/s, MB/s of article text) against the same
-embedder embedding the same chunk texts alone (same batch size), then a re-ingest of the
+embedder embedding the same chunk texts alone (same batch size) and against a first ingest
+that stores no sentence vectors (`RAWI_SENTENCE_VECTORS=false`, as before they were stored), then a re-ingest of the
 unchanged corpus and one after a single file changed, each against the first ingest. Timed
 in-process (`ingest.pipeline.ingest`), model already loaded, so start-up is not counted twice;
 `bench.startup_bench` measures start-up. Also the wall time of the `rawi ingest` command for the
@@ -36,7 +37,7 @@ from bench.common import (
 
 def measure(name: str, corpus: Path) -> dict[str, Any]:
     from core.settings import Settings
-    from rawi.compose import Rawi
+    from rawi.compose import Rawi, open_store
 
     settings = Settings(store=WORK / f"ingest-{name}")
     shutil.rmtree(settings.store.path, ignore_errors=True)
@@ -47,9 +48,18 @@ def measure(name: str, corpus: Path) -> dict[str, Any]:
     embedder.get_text_embedding_batch(warm)
 
     loads: dict[str, Any] = {}  # each timing's machine load, under the timing's name
+    # The first ingest as it was before sentence vectors were stored (RAWI_SENTENCE_VECTORS=false),
+    # into a store of its own, in the same run: the cost of storing them is the ratio of the two.
+    chunks_only = settings.replace(store=WORK / f"ingest-{name}-chunks-only", sentence_vectors=False)
+    shutil.rmtree(chunks_only.store.path, ignore_errors=True)
+    with LoadMeter() as meter, Timer() as before:
+        Rawi(chunks_only, embedder, open_store(chunks_only, embedder, create=True)).ingester().ingest(
+            [corpus], progress=False)
+    loads["first_ingest_without_sentences"] = meter.load
     with LoadMeter() as meter, Timer() as first:
         report = ingester.ingest([corpus], progress=False)
     loads["first_ingest"] = meter.load
+    sentences = store.sentences.count() if store.sentences is not None else 0
     chunks = [c.text for c in store.iter_chunks()]
     text_mb = sum(len(t.encode("utf-8")) for t in store.file_texts(list(store.file_records())).values()) / 1e6
     with LoadMeter() as meter, Timer() as alone:
@@ -84,7 +94,9 @@ def measure(name: str, corpus: Path) -> dict[str, Any]:
     share = file_chunks / n  # the changed file's share of the corpus
     return {
         "files": len(report.added), "chunks": n, "text_mb": round(text_mb, 3),
-        "first_ingest_s": round(first.seconds, 2),
+        "first_ingest_s": round(first.seconds, 2), "sentences": sentences,
+        "first_ingest_without_sentences_s": round(before.seconds, 2),
+        "first_ingest_vs_without_sentences": round(first.seconds / before.seconds, 2),
         "chunks_per_s": round(n / first.seconds, 2), "mb_per_s": round(text_mb / first.seconds, 4),
         "embedder_alone_s": round(alone.seconds, 2), "embedder_alone_chunks_per_s": round(n / alone.seconds, 2),
         "pipeline_overhead_pct": round(100 * (first.seconds - alone.seconds) / alone.seconds, 1),
@@ -117,7 +129,10 @@ def main() -> None:
         figures["corpora"][name] = r = measure(name, corpus)
         o = r["one_file_changed"]
         print(f"\n{name}: {r['files']} files, {r['chunks']} chunks, {r['text_mb']} MB of text")
-        print(f"  first ingest       {r['first_ingest_s']:>8} s  {r['chunks_per_s']} chunks/s, {r['mb_per_s']} MB/s")
+        print(f"  first ingest       {r['first_ingest_s']:>8} s  {r['chunks_per_s']} chunks/s, {r['mb_per_s']} MB/s"
+              f" ({r['sentences']} sentence vectors stored)")
+        print(f"  without sentences  {r['first_ingest_without_sentences_s']:>8} s  -> storing sentence vectors costs "
+              f"{r['first_ingest_vs_without_sentences']} x")
         print(f"  embedder alone     {r['embedder_alone_s']:>8} s  {r['embedder_alone_chunks_per_s']} chunks/s"
               f"  -> pipeline adds {r['pipeline_overhead_pct']} %")
         print(f"  re-ingest unchanged{r['reingest_unchanged_s']:>8} s  = {r['reingest_unchanged_pct_of_first']} % of the first"

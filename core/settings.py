@@ -111,6 +111,11 @@ class IngestSettings(Section):
         description="When a folder is ingested, drop the chunks of files that are gone from it (`--keep-missing` overrides).",
     )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused by ingest.")
+    sentence_vectors: bool = Field(
+        True,
+        description="Embed each new chunk's sentences at ingest and store their vectors, so answers look them up "
+        "instead of embedding them (off: a faster first ingest, slower extractive answers).",
+    )
     lock_wait_s: float = Field(
         10.0, ge=0, alias="ingest_lock_wait_s",
         description="How long an ingest waits for another ingest into the same store to finish before giving up "
@@ -161,6 +166,11 @@ class RetrievalSettings(Section):
     dense_weight: float = Field(0.5, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
     lexical_weight: float = Field(0.5, ge=0, description="Weight of the BM25 ranking in fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in w / (k + rank).")
+    sentence_weight: float = Field(
+        0.5, ge=0, le=1,
+        description="Share of a chunk's best sentence in its dense score, beside the chunk's own similarity "
+        "(stores ingested with sentence vectors; 0: the chunk alone).",
+    )
 
 
 class AnswerSettings(Section):

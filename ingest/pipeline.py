@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
+from core.sentences import chunk_sentences
 from core.settings import IngestSettings
 from ingest.chunk import chunk_blocks, tiktoken_counter
 from ingest.clean import clean
@@ -196,7 +197,7 @@ def _ingest(
         report.chunks_deleted += _repair(store, records, {c.key for c in candidates})
     signature = chunking_signature(settings)
     max_bytes = int(settings.max_file_mb * 1_000_000)
-    writer = _GroupWriter(store, embedder, report)
+    writer = _GroupWriter(store, embedder, report, sentences=settings.sentence_vectors)
 
     # disable=None lets tqdm show the bar only on a terminal.
     bar = tqdm(candidates, desc="ingest", unit="file", disable=None if progress is None else not progress, leave=False)
@@ -297,8 +298,9 @@ class _GroupWriter:
     record claiming chunks that are not there (the next run redoes the group).
     """
 
-    def __init__(self, store: ChunkStore, embedder: Any, report: IngestReport) -> None:
+    def __init__(self, store: ChunkStore, embedder: Any, report: IngestReport, *, sentences: bool = True) -> None:
         self.store = store
+        self.sentences = sentences  # also embed and store each new chunk's sentences
         self.embedder = embedder
         self.report = report
         self.pending: list[_Prepared] = []
@@ -332,11 +334,19 @@ class _GroupWriter:
             self.report.chunks_written += written
             self.report.chunks_deleted += len(vanished)
         if new:
-            vectors = self.embedder.get_text_embedding_batch([body for _, body, _ in new])
+            # Each new chunk's sentences are embedded with it (a sentence shared by overlapping
+            # chunks once), so answering looks their vectors up instead of embedding them.
+            sentence_texts = [[body[s.start : s.end] for s in chunk_sentences(body)] if self.sentences else []
+                              for _, body, _ in new]
+            vectors, by_text = self._embed([body for _, body, _ in new], [t for ts in sentence_texts for t in ts])
             if not self._dimension_checked:
                 self.store.check_dimension(len(vectors[0]))
                 self._dimension_checked = True
             self.store.add_chunks([c for c, _, _ in new], [b for _, b, _ in new], [m for _, _, m in new], vectors)
+            if self.sentences:
+                self.store.add_sentence_vectors([c for c, _, _ in new], [m["file"] for _, _, m in new],
+                                                [len(ts) for ts in sentence_texts],
+                                                [by_text[t] for ts in sentence_texts for t in ts])
         if kept:
             self.store.update_chunk_metas([c for c, _ in kept], [m for _, m in kept])
         if gone:
@@ -346,3 +356,14 @@ class _GroupWriter:
         for p in group:
             (self.report.updated if p.is_update else self.report.added).append(p.record.file)
         self.wrote_any = True
+
+    def _embed(self, chunks: list[str], sentences: list[str]) -> tuple[list[list[float]], dict[str, list[float]]]:
+        """(the chunks' vectors in order, each distinct sentence's vector by its text), in one pass.
+
+        Texts go to the model shortest first, so each batch holds texts of about one length
+        (an embedder that pads a batch to its longest text wastes nothing)."""
+        texts = list(dict.fromkeys(chunks + sentences))
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = self.embedder.get_text_embedding_batch([texts[i] for i in order])
+        by_text = {texts[i]: vector for i, vector in zip(order, vectors)}
+        return [by_text[c] for c in chunks], by_text

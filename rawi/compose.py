@@ -79,9 +79,12 @@ class Rawi:
 
     def retriever(self, settings: Settings | None = None) -> HybridRetriever:
         s = (settings or self.settings).retrieval
+        # The sentence vectors the store keeps for the chunks retrieval looked at go into the passage
+        # memo, so the extractive answerer embeds only sentences the store has none for.
         return HybridRetriever(
             self.store, self.queries, self.lexical, candidates=s.candidates,
             dense_weight=s.dense_weight, lexical_weight=s.lexical_weight, rrf_k=s.rrf_k,
+            sentence_weight=s.sentence_weight, remember_sentences=self.passages.remember,
         )
 
     def answerer(self, settings: Settings | None = None) -> ExtractiveAnswerer:

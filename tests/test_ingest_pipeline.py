@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import EmbedderMismatchError
+from core.sentences import chunk_sentences
 from ingest.chunk import tiktoken_counter
 from ingest.load import read_document
 from tests.conftest import (
@@ -220,9 +221,11 @@ def test_changed_file_embeds_only_its_new_chunks(tmp_path, small_corpus):
     report = rig.ingest(small_corpus)
 
     new_ids = ids_by_file(rig.store)[ART_003] - before[ART_003]
-    new_texts = sorted(c.text for c in rig.store.get_chunks(sorted(new_ids)))
-    assert sorted(embedder.embedded) == new_texts
-    assert 1 <= len(embedder.embedded) < len(rig.chunks(ART_003))
+    new_chunks = rig.store.get_chunks(sorted(new_ids))
+    # The new chunks and their sentences (stored for answering), each distinct text once.
+    new_texts = {c.text for c in new_chunks} | {c.text[s.start : s.end] for c in new_chunks for s in chunk_sentences(c.text)}
+    assert sorted(embedder.embedded) == sorted(new_texts)
+    assert 1 <= len(new_chunks) < len(rig.chunks(ART_003))
     assert report.chunks_written == len(new_ids)
 
 

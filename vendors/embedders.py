@@ -88,6 +88,15 @@ class PassageMemo:
         with self._lock:
             self._vectors.clear()
 
+    def remember(self, vectors: dict[str, list[float]]) -> None:
+        """Keep vectors found elsewhere (a store's sentence vectors), so asking for these texts embeds nothing."""
+        with self._lock:
+            for text, vector in vectors.items():
+                self._vectors[text] = vector
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self.max_items:
+                self._vectors.popitem(last=False)
+
     def __call__(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]

@@ -3,7 +3,10 @@
 Chroma is the one source of truth. `<name>` holds chunks (text, vector, metadata: file, start,
 end, title, date, content_hash); `<name>_files` holds one record per article with its full
 citable text, so any app instance (also against a Chroma server) can verify and show citations
-without the original file. The chunk collection's metadata names the embedder that filled it
+without the original file; `<name>_sentences` holds the vector of each sentence of each chunk
+(id `<chunk id>/<i>`, the i-th of `core.sentences.chunk_sentences`; no text), so answering looks
+them up instead of embedding them. A store made before sentences were stored has none, and
+callers fall back to embedding. The chunk collection's metadata names the embedder that filled it
 (with its `embedder_version` when the embedder has one) and a `generation` that moves when a
 writer starts and when it ends, which derived indexes use to know they are stale; `writing` is
 1 while a writer is between the two, so the next writer can tell that one died half-way and
@@ -86,11 +89,14 @@ class ChunkStore:
     """Chunks and file records of one rawi collection in a Chroma client."""
 
     def __init__(self, chunks: Any, files: Any, label: str, client: Any = None, watch: Any = None, *,
-                 embedder_version: str = "") -> None:
+                 embedder_version: str = "", sentences: Any = None) -> None:
         if client is not None:
             chunks, files = _guard(chunks, label, client), _guard(files, label, client)
+            if sentences is not None:
+                sentences = _guard(sentences, label, client)
         self.chunks = chunks
         self.files = files
+        self.sentences = sentences  # sentence vectors by `<chunk id>/<i>`; None: this store keeps none
         self.label = label  # where the store is, for messages
         self.client = client  # to re-read the collection's metadata, which another client may have changed
         self.watch = watch  # embedded Chroma: .changed() and .reopen() -> a fresh client (see rawi.compose)
@@ -141,7 +147,9 @@ class ChunkStore:
                 f"mixed: install version {recorded} again, or re-ingest into a new store with --store NEW_FOLDER."
             )
         files = client.get_or_create_collection(f"{name}_files", embedding_function=None)
-        return cls(chunks, files, label, client, watch, embedder_version=embedder_version)
+        sentences = client.get_or_create_collection(
+            f"{name}_sentences", embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+        return cls(chunks, files, label, client, watch, embedder_version=embedder_version, sentences=sentences)
 
     def refresh(self) -> bool:
         """Reopen the client if another process wrote to the database since; True when it did.
@@ -154,6 +162,8 @@ class ChunkStore:
         client = self.watch.reopen()
         chunks = client.get_collection(self.chunks.name, embedding_function=None)
         files = client.get_collection(self.files.name, embedding_function=None)
+        if self.sentences is not None:
+            self.sentences = client.get_or_create_collection(self.sentences.name, embedding_function=None)
         self.client, self.chunks, self.files = client, chunks, files  # embedded: no network to guard
         return True
 
@@ -278,6 +288,8 @@ class ChunkStore:
         if ids:
             for i in range(0, len(ids), _WRITE_BATCH):
                 self.chunks.delete(ids=ids[i : i + _WRITE_BATCH])
+        if self.sentences is not None:
+            self.sentences.delete(where={"file": file})
         self.files.delete(ids=[file])
         return len(ids)
 
@@ -321,6 +333,32 @@ class ChunkStore:
         self._start_writing()
         for i in range(0, len(ids), _WRITE_BATCH):
             self.chunks.delete(ids=ids[i : i + _WRITE_BATCH])
+            if self.sentences is not None:
+                self.sentences.delete(where={"chunk": {"$in": ids[i : i + _WRITE_BATCH]}})
+
+    # --- sentence vectors -----------------------------------------------------------------------
+    def add_sentence_vectors(self, chunk_ids: list[str], files: list[str], counts: list[int],
+                             vectors: list[list[float]]) -> None:
+        """Store the vectors of each chunk's sentences: `counts[j]` of them, in order, for `chunk_ids[j]`."""
+        if self.sentences is None:
+            return
+        self._start_writing()
+        ids, metas = [], []
+        for cid, file, count in zip(chunk_ids, files, counts):
+            ids += sentence_ids(cid, count)
+            metas += [{"chunk": cid, "file": file}] * count
+        for i in range(0, len(ids), _WRITE_BATCH):
+            s = slice(i, i + _WRITE_BATCH)
+            self.sentences.upsert(ids=ids[s], metadatas=metas[s], embeddings=vectors[s])
+
+    def sentence_vectors(self, ids: list[str]) -> dict[str, list[float]]:
+        """The stored vectors of these sentence ids (`sentence_ids`); ids the store lacks are absent."""
+        if self.sentences is None or not ids:
+            return {}
+        got = self.sentences.get(ids=list(dict.fromkeys(ids)), include=["embeddings"])
+        vectors = got["embeddings"]
+        vectors = vectors.tolist() if hasattr(vectors, "tolist") else [list(v) for v in vectors]  # numpy in Chroma 1.x
+        return dict(zip(got["ids"], vectors))
 
     def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
         if not ids:
@@ -381,6 +419,11 @@ class ChunkStore:
             return []
         got = self.chunks.query(query_embeddings=[vector], n_results=n, include=["distances"])
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
+
+
+def sentence_ids(chunk_id: str, count: int) -> list[str]:
+    """The ids of a chunk's first `count` sentences in the sentence collection."""
+    return [f"{chunk_id}/{i}" for i in range(count)]
 
 
 def _pages(collection: Any, include: list[str], values: Any, batch: int = 10_000) -> Iterator[tuple[str, Any]]:
