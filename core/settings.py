@@ -159,13 +159,22 @@ class EmbedderSettings(Section):
 
 
 class RetrievalSettings(Section):
-    """Hybrid retrieval, dense and BM25 rankings fused by weighted reciprocal rank."""
+    """Hybrid retrieval, dense and BM25 rankings fused by reciprocal rank with weights set per question."""
 
     top_k: int = Field(5, ge=1, le=50, description="Chunks handed to the answerer and shown as sources.")
     candidates: int = Field(30, ge=1, le=500, description="Chunks each retriever proposes before fusion.")
-    dense_weight: float = Field(0.5, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
-    lexical_weight: float = Field(0.5, ge=0, description="Weight of the BM25 ranking in fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in w / (k + rank).")
+    adaptive_fusion: bool = Field(
+        True,
+        description="Weigh each ranking per question by the evidence it found (dense: how far its best chunk stands "
+        "out; BM25: the share of the question's IDF its best chunk matched), times the weights below. Off: fixed weights.",
+    )
+    dense_weight: float = Field(
+        0.5, ge=0, description="Weight of the dense (embedding) ranking in fusion (with adaptive fusion: its scale)."
+    )
+    lexical_weight: float = Field(
+        2.0, ge=0, description="Weight of the BM25 ranking in fusion (with adaptive fusion: its scale)."
+    )
+    rrf_k: int = Field(30, ge=1, description="Reciprocal-rank-fusion constant k in w / (k + rank).")
     sentence_weight: float = Field(
         0.5, ge=0, le=1,
         description="Share of a chunk's best sentence in its dense score, beside the chunk's own similarity "

@@ -33,7 +33,8 @@ DEFAULT_RETRIEVER = "hybrid"
 DEPTH = 10  # documents scored per ranking (hit@10, MRR@10, nDCG@10)
 # Settings that change the figures, recorded with them by flat name (those the running version has).
 _RESULT_SETTINGS = (
-    "top_k", "candidates", "dense_weight", "lexical_weight", "rrf_k", "abstain_threshold", "rerank_sentences",
+    "top_k", "candidates", "adaptive_fusion", "dense_weight", "lexical_weight", "rrf_k", "sentence_weight",
+    "sentence_vectors", "abstain_threshold", "rerank_sentences",
     "answer_sentences", "chunk_tokens", "chunk_overlap_tokens", "token_encoding", "llm_temperature", "llm_max_tokens",
 )
 

@@ -84,7 +84,7 @@ class Rawi:
         return HybridRetriever(
             self.store, self.queries, self.lexical, candidates=s.candidates,
             dense_weight=s.dense_weight, lexical_weight=s.lexical_weight, rrf_k=s.rrf_k,
-            sentence_weight=s.sentence_weight, remember_sentences=self.passages.remember,
+            adaptive_fusion=s.adaptive_fusion, sentence_weight=s.sentence_weight, remember_sentences=self.passages.remember,
         )
 
     def answerer(self, settings: Settings | None = None) -> ExtractiveAnswerer:
