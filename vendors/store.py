@@ -355,7 +355,12 @@ class ChunkStore:
         """The stored vectors of these sentence ids (`sentence_ids`); ids the store lacks are absent."""
         if self.sentences is None or not ids:
             return {}
-        got = self.sentences.get(ids=list(dict.fromkeys(ids)), include=["embeddings"])
+        try:
+            got = self.sentences.get(ids=list(dict.fromkeys(ids)), include=["embeddings"])
+        except StoreError:
+            raise
+        except Exception:  # Chroma after a writer died mid-write ("Error finding id"): embed them instead
+            return {}
         vectors = got["embeddings"]
         vectors = vectors.tolist() if hasattr(vectors, "tolist") else [list(v) for v in vectors]  # numpy in Chroma 1.x
         return dict(zip(got["ids"], vectors))
