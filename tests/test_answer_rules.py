@@ -9,7 +9,8 @@ from core.arabic import lexical_terms
 from core.glossary import arabic_equivalents
 from core.results import Source
 from rag import extractive
-from rag.extractive import ExtractiveAnswerer, answer_type, question_terms
+from rag.extractive import ExtractiveAnswerer
+from rag.question import answer_type, question_terms
 from rag.retrieve import query_terms
 
 
