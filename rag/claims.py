@@ -1,0 +1,365 @@
+"""Is a claim supported by the sentences it cites? The facts of one sentence checked against a source.
+
+A claim is one sentence (or clause) of an LLM answer that carries `[n]`. It is *supported* by
+source n when one window of the source (one sentence, or two adjacent ones) holds the claim's
+key content:
+- **numbers** (digits in any script, number words, ordinals, the scale words مليون / مليار /
+  million / billion), **dates** (months under any of their names, Gregorian, Levantine or
+  English, and weekdays) must all be there, as the same values;
+- **names and content words**: every word that is not *generic* (function words, verbs of
+  saying, meeting and discussing, vague nouns: `GENERIC`, the words a paraphrase changes
+  freely) must be found, after Arabic normalisation and light stemming (`core.arabic`), as
+  the same stem, a stem one is a prefix of the other (الروسي / روسيا), a transliteration
+  variant (شويغو / شويجو), or a word of the same synonym group (`SYNONYMS`). An English claim's
+  words are looked for through the English->Arabic glossary (`core.glossary`); English names
+  (capitalised words) through their transliteration key; English words the glossary does not
+  know cannot be checked and are not required;
+- **negation**: a claim that says "did not" (لم، لن، ليس، not, never …) needs a window
+  that negates too.
+
+This is lexical entailment, not understanding: it catches a name swapped, a number or date
+changed, a claim from no source and a claim cited to the wrong source, and it misses a
+swap of roles between two names that both stand in the window (see the README's figures).
+Which sentences an answer cites is `rag.citations`; nothing here reads files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key
+from core.glossary import arabic_equivalents
+
+WINDOW = 2  # a claim may draw on this many adjacent sentences of its source
+
+
+def _norm_set(words: str) -> frozenset[str]:
+    return frozenset(normalize(w) for w in words.split())
+
+
+# Words a faithful paraphrase changes freely: their absence from the source says nothing.
+GENERIC = _norm_set(
+    """
+    وقد فقد لكن ولكن بل حيث كما وكما اذ إذ إذا اذا أيضا أيضاً كذلك فقط نحو حول بشأن خلال عبر لدى لدي الى إلى إلي
+    منذ بعد قبل أثناء اثناء عند عندما حين حينما بينما وبينما فيما وفيما ثم بعدما قبلما سوى أكثر اكثر أقل اقل نفس نفسه
+    وهي وهو وهم هذا وهذا هذه وهذه ذلك وذلك تلك وتلك التي الذي الذين اللذين وقد ولقد كانت وكانت كان وكان يكون تكون
+    أن وأن إن وإن أنه وأنه إنه انه أنها إنها بأن بان لأن لان كي لكي حتى عدة عدد بعض كل جميع كافة مختلف
+    قال وقال قالت وقالت يقول تقول أكد وأكد أكدت يؤكد تؤكد أوضح وأوضح أوضحت أضاف وأضاف أضافت وأضافت يضيف
+    ذكر وذكر ذكرت وذكرت يذكر أشار وأشار أشارت يشير تشير صرح وصرح صرحت أعلن وأعلن أعلنت وأعلنت يعلن كشف وكشف كشفت
+    أفاد وأفاد أفادت نقل ونقل نقلت ونقلت نقلا نقلاً وفق وفقا وفقاً بحسب حسب بحسبه طبقا لفت وتابع تابع
+    جرى وجرى تم وتم يتم تمت جاء وجاء جاءت يأتي تأتي يأتى تأتى أتى
+    التقى والتقى التقت يلتقي يلتقى سيلتقي سيلتقى لقاء اللقاء لقاءات اجتمع واجتمع اجتماع الاجتماع اجتماعا اجتماعات
+    بحث وبحث بحثت ناقش وناقش ناقشت يناقش مناقشة لمناقشة مناقشات تباحث التباحث محادثات المحادثات مباحثات المباحثات
+    تناول وتناول تناولت تطرق تطرقت
+    قام وقام قامت يقوم أجرى أجرت إجراء شهد وشهدت شهدت
+    أمر الأمر أمور مسألة مسائل شأن الشأن شؤون قضية قضايا ملف ملفات موضوع مواضيع جانب الجانب الجانبان الجانبين
+    طرف الطرف الطرفان الطرفين الأطراف إطار الإطار مجال المجال مجالات سبل وسبل السبل أوجه
+    ما هو وهي هي هم هما ضمن بين وبين مع ومع معه معها معهم برفقة رفقة
+    the a an this that these those also as well including about regarding during while whereas after before
+    said says say told stated added noted according reportedly reported announced stressed
+    met meet meets meeting held hold discussed discuss discussion talks talk spoke
+    """
+)
+
+# Paraphrase groups: a claim word matches any word of its group found in the window.
+SYNONYMS: tuple[frozenset[str], ...] = tuple(
+    _norm_set(group) for group in (
+        "زار زيارة زيارته زيارتها يزور توجه وصل وصول وصوله",
+        "استقبل استقبال استقباله استقبله",
+        "رافق يرافق رفقة برفقة مرافق المرافق رافقه ضم يضم",
+        "وزير الوزير وزارة الوزارة",
+        "رئيس الرئيس رئاسة ترأس يرأس رأس",
+        "قائد القائد قيادة القيادة يقود قاد",
+        "سلاح السلاح أسلحة الأسلحة تسليح التسليح",
+        "توريد تزويد تزود يزود إمداد امداد إرسال ارسال",
+        "حظر الحظر منع",
+        "دعم الدعم يدعم تدعم مساندة",
+        "جيش الجيش القوات قوات",
+        "عسكري العسكري عسكرية العسكرية العسكريين عسكريين",
+        "هدف الهدف تهدف يهدف أهداف بهدف غاية",
+        "نفى تنفي ينفي نفت",
+        "عاصمة العاصمة",
+        "سفير السفير",
+        "مصادر المصادر مصدر",
+        "ابن نجل ابنيه ابناه أبناء",
+        "مقاتلات طائرات",
+        "مرتزقة متعاقدين متعاقدون",
+        "الإرهاب الارهاب الإرهابيين الارهابيين الإرهابية الارهابية",
+    )
+)
+
+_MONTHS = {
+    # English "may" is left out: it is far more often the verb.
+    1: "يناير january", 2: "فبراير شباط february", 3: "مارس آذار march", 4: "أبريل ابريل إبريل نيسان april",
+    5: "مايو أيار", 6: "يونيو يونيه حزيران june", 7: "يوليو يوليه تموز july", 8: "أغسطس اغسطس آب august",
+    9: "سبتمبر أيلول september", 10: "أكتوبر october", 11: "نوفمبر november", 12: "ديسمبر december",
+}
+MONTHS = {normalize(w): m for m, words in _MONTHS.items() for w in words.split()}
+# Levantine months of two words: the second word decides (تشرين الأول / الثاني, كانون الأول / الثاني).
+_TWO_WORD_MONTHS = {("تشرين", "الاول"): 10, ("تشرين", "الثاني"): 11, ("كانون", "الاول"): 12, ("كانون", "الثاني"): 1}
+_WEEKDAYS = {
+    1: "الاثنين الإثنين monday", 2: "الثلاثاء tuesday", 3: "الأربعاء wednesday",
+    4: "الخميس thursday", 5: "الجمعة friday", 6: "السبت saturday", 7: "الأحد sunday",
+}
+WEEKDAYS = {normalize(w): d for d, words in _WEEKDAYS.items() for w in words.split()}
+for _prefix in ("و", "ب", "وب"):  # "وفي الثلاثاء", "بالأربعاء"
+    WEEKDAYS.update({_prefix + w: d for w, d in list(WEEKDAYS.items()) if w.startswith("ال")})
+
+_NUMBER_WORDS = {
+    "1": "واحد واحدة one", "2": "اثنان اثنين اثنتان اثنتين two", "3": "ثلاث ثلاثة three", "4": "أربع أربعة four",
+    "5": "خمس خمسة five", "6": "ست ستة six", "7": "سبع سبعة seven", "8": "ثمان ثماني ثمانية eight",
+    "9": "تسع تسعة nine", "10": "عشر عشرة ten", "11": "eleven", "12": "twelve", "20": "عشرون عشرين twenty",
+    "30": "ثلاثون ثلاثين thirty", "40": "أربعون أربعين forty", "50": "خمسون خمسين fifty",
+    "100": "مئة مائة hundred", "1000": "ألف الف thousand", "1e6": "مليون ملايين million millions",
+    "1e9": "مليار مليارات billion billions",
+    "#1": "الأول الأولى أول first", "#2": "الثاني الثانية ثاني second", "#3": "الثالث الثالثة ثالث third",
+    "#4": "الرابع الرابعة fourth", "#5": "الخامس الخامسة fifth",
+}
+NUMBER_WORDS = {normalize(w): v for v, words in _NUMBER_WORDS.items() for w in words.split()}
+for _prefix in ("و", "ب", "ال"):
+    NUMBER_WORDS.update({_prefix + w: v for w, v in list(NUMBER_WORDS.items())
+                         if not w.isascii() and not w.startswith("ال") and _prefix + w not in NUMBER_WORDS})
+
+NEGATIONS = _norm_set("لم ولم لن ولن ليس ليست وليس لا ولا غير دون بدون عدم نفى تنفي ينفي نفت not no never without "
+                      "nor neither denied denies deny didn't doesn't don't isn't wasn't won't cannot")
+
+_DIGITS = re.compile(r"^\d+$")
+_LATIN = re.compile("^[a-z][a-z']*$")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z'-]+")
+_SYNONYM_OF = {word: i for i, group in enumerate(SYNONYMS) for word in group}
+
+
+@dataclass(frozen=True)
+class Term:
+    """A content word of a claim and the keys any of which, found in a window, counts as finding it."""
+
+    word: str
+    keys: frozenset[str]
+    stems: frozenset[str]  # Arabic stems tried as prefixes of a window's stems (and the reverse)
+
+
+@dataclass
+class ClaimFacts:
+    """What a claim asserts that a source must show: the words it is checked on."""
+
+    numbers: set[str] = field(default_factory=set)
+    months: set[int] = field(default_factory=set)
+    weekdays: set[int] = field(default_factory=set)
+    terms: list[Term] = field(default_factory=list)  # names and content words, all required
+    negated: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.numbers or self.months or self.weekdays or self.terms)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a window of source sentences holds, in the same keys as a claim's terms."""
+
+    keys: frozenset[str]
+    stems: frozenset[str]
+    numbers: frozenset[str]
+    months: frozenset[int]
+    weekdays: frozenset[int]
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The check of one claim against one window: supported, or what the window lacks."""
+
+    supported: bool
+    missing: tuple[str, ...]  # the claim's words (or values) the window does not hold
+    matched: int  # how many of the claim's facts it does hold
+
+
+def _word_keys(word: str) -> tuple[set[str], set[str]]:
+    """(keys, stems) of one normalised Arabic (or Latin) word: its stem, variant key and synonym group,
+    read both as written and without a one-letter proclitic (بوزير is ب + وزير; light10 keeps the ب)."""
+    keys: set[str] = set()
+    stems: set[str] = set()
+    forms = [word]
+    if len(word) >= 5 and word[0] in "بلكفو" and not word.isascii():
+        forms.append(word[1:])
+    for form in forms:
+        stem = light_stem(form)
+        keys.add(stem)
+        key = variant_key(stem)
+        if key:
+            keys.add(key)
+        for candidate in (form, stem, "ال" + stem):
+            if candidate in _SYNONYM_OF:
+                keys.add(f"syn:{_SYNONYM_OF[candidate]}")
+        if len(stem) >= 3 and not stem.isascii():
+            stems.add(stem)
+    return keys, stems
+
+
+def _number_of(word: str) -> str | None:
+    if _DIGITS.match(word):
+        return str(int(word))  # "09" is 9
+    return NUMBER_WORDS.get(word)
+
+
+def _facts_of_words(words: Sequence[str], facts: ClaimFacts | None, evidence: dict | None) -> None:
+    skip = False
+    for i, word in enumerate(words):
+        if skip:
+            skip = False
+            continue
+        if word in NEGATIONS:
+            if facts is not None:
+                facts.negated = True
+            if evidence is not None:
+                evidence["negated"] = True
+            continue
+        pair = (word.removeprefix("و").removeprefix("ف"), words[i + 1] if i + 1 < len(words) else "")
+        if pair in _TWO_WORD_MONTHS:
+            (facts.months if facts is not None else evidence["months"]).add(_TWO_WORD_MONTHS[pair])
+            skip = True
+            continue
+        month = MONTHS.get(word) or MONTHS.get(word.removeprefix("و").removeprefix("ف"))
+        if month:
+            (facts.months if facts is not None else evidence["months"]).add(month)
+            continue
+        day = WEEKDAYS.get(word)
+        if day:
+            (facts.weekdays if facts is not None else evidence["weekdays"]).add(day)
+            continue
+        number = _number_of(word)
+        if number is not None:
+            (facts.numbers if facts is not None else evidence["numbers"]).add(number)
+            continue
+        if facts is not None:
+            continue  # claim words are handled by the caller, which knows which ones are required
+        keys, stems = _word_keys(word)
+        evidence["keys"].update(keys)
+        evidence["stems"].update(stems)
+
+
+def evidence_of(text: str) -> Evidence:
+    """The keys, numbers, dates and negation of a passage of source text."""
+    words = [w for w in tokenize(text) if w not in STOPWORDS or w in NEGATIONS or w in WEEKDAYS]
+    found: dict = {"keys": set(), "stems": set(), "numbers": set(), "months": set(), "weekdays": set(), "negated": False}
+    _facts_of_words(words, None, found)
+    # A window also "says" the Arabic words of its numbers (مليار and 1e9 are one fact).
+    return Evidence(frozenset(found["keys"]), frozenset(found["stems"]), frozenset(found["numbers"]),
+                    frozenset(found["months"]), frozenset(found["weekdays"]), found["negated"])
+
+
+def claim_facts(claim: str) -> ClaimFacts:
+    """The facts a claim (Arabic or English) asserts, as `Term`s and values to look for in a source."""
+    facts = ClaimFacts()
+    capitalised = {w for m in _CAPITALISED.finditer(claim) for w in tokenize(m.group(0))}
+    words = tokenize(claim)
+    _facts_of_words([w for w in words if w not in STOPWORDS or w in NEGATIONS], facts, None)
+    seen: set[str] = set()
+    for word in words:
+        if (word in STOPWORDS or word in GENERIC or word in NEGATIONS or word in seen or _number_of(word)
+                or word in MONTHS or word in WEEKDAYS or len(word) < 2):
+            continue
+        seen.add(word)
+        if _LATIN.match(word):
+            term = _english_term(word, word in capitalised)
+        else:
+            keys, stems = _word_keys(word)
+            term = Term(word, frozenset(keys), frozenset(stems))
+        if term is not None:
+            facts.terms.append(term)
+    return facts
+
+
+def _english_term(word: str, capitalised: bool) -> Term | None:
+    """An English word as the Arabic keys it may appear under; None when it cannot be checked."""
+    keys: set[str] = set()
+    stems: set[str] = set()
+    for arabic in tokenize(arabic_equivalents(word)):
+        if arabic in STOPWORDS:
+            continue
+        k, s = _word_keys(arabic)
+        keys |= k
+        stems |= s
+    if capitalised:  # a name: its transliteration (Shoigu ~ شويغو)
+        key = variant_key(word)
+        if key:
+            keys.add(key)
+        if not keys:
+            keys.add(f"latin:{word}")  # a name that cannot be transliterated must appear as written
+    if not keys:
+        return None  # an English word the glossary does not know: not checkable, not required
+    return Term(word, frozenset(keys), frozenset(stems))
+
+
+def _found(term: Term, evidence: Evidence) -> bool:
+    if term.keys & evidence.keys:
+        return True
+    for stem in term.stems:
+        for other in evidence.stems:
+            short, long_ = (stem, other) if len(stem) <= len(other) else (other, stem)
+            if long_.startswith(short) and len(long_) - len(short) <= 3:
+                return True
+    return False
+
+
+def check(facts: ClaimFacts, evidence: Evidence) -> Verdict:
+    """Whether `evidence` holds every fact of the claim; what it lacks otherwise. A claim with nothing
+    that can be checked (no name, number, date or content word) is not supported: nothing shows it."""
+    if facts.empty:
+        return Verdict(False, ("(nothing checkable)",), 0)
+    missing: list[str] = []
+    matched = 0
+    for number in sorted(facts.numbers):
+        if number in evidence.numbers:
+            matched += 1
+        else:
+            missing.append(number)
+    for month in sorted(facts.months):
+        if month in evidence.months:
+            matched += 1
+        else:
+            missing.append(f"month {month}")
+    for day in sorted(facts.weekdays):
+        if day in evidence.weekdays:
+            matched += 1
+        else:
+            missing.append(f"weekday {day}")
+    for term in facts.terms:
+        if _found(term, evidence):
+            matched += 1
+        else:
+            missing.append(term.word)
+    if facts.negated and not evidence.negated:
+        missing.append("negation")
+    return Verdict(not missing, tuple(missing), matched)
+
+
+def best_window(claim: str, texts: Sequence[str], width: int = WINDOW) -> tuple[int, int, Verdict] | None:
+    """The run of at most `width` adjacent texts (sentences) that best supports the claim, as
+    (first index, last index + 1, verdict): a supporting run if there is one (the shortest, then
+    the one matching most), else the run lacking least. None when there are no texts."""
+    if not texts:
+        return None
+    facts = claim_facts(claim)
+    single = [evidence_of(t) for t in texts]
+    best: tuple[tuple, int, int, Verdict] | None = None
+    for size in range(1, width + 1):
+        for i in range(0, len(texts) - size + 1):
+            evidence = single[i] if size == 1 else _merge(single[i : i + size])
+            verdict = check(facts, evidence)
+            rank = (verdict.supported, -len(verdict.missing), verdict.matched, -size)
+            if best is None or rank > best[0]:
+                best = (rank, i, i + size, verdict)
+    assert best is not None
+    return best[1], best[2], best[3]
+
+
+def _merge(parts: Iterable[Evidence]) -> Evidence:
+    parts = list(parts)
+    return Evidence(
+        frozenset().union(*(p.keys for p in parts)), frozenset().union(*(p.stems for p in parts)),
+        frozenset().union(*(p.numbers for p in parts)), frozenset().union(*(p.months for p in parts)),
+        frozenset().union(*(p.weekdays for p in parts)), any(p.negated for p in parts),
+    )
