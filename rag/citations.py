@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from core.results import Citation, Source, UnsupportedClaim
 from core.sentences import Block, sentences
-from rag.claims import Verdict, best_window, check, claim_facts, evidence_of
+from rag.claims import Evidence, Verdict, best_window, check, claim_facts, evidence_of
 
 # `[1]`, `[٢]`, `[1, 3]`, `[1، 3]`: the source numbers an answer cites.
 MARKER = re.compile(r"\[\s*([0-9٠-٩]+(?:\s*[,،]\s*[0-9٠-٩]+)*)\s*\]")
@@ -39,6 +39,7 @@ class CitedAnswer:
     removed: int  # markers dropped: no such source, or no passage that could be verified
     unsupported: list[UnsupportedClaim] = field(default_factory=list)  # claims their sources do not hold
     claims: int = 0  # sentences (or clauses) carrying a marker, each checked against the sources it cites
+    claim_support: list[bool] = field(default_factory=list)  # per checked claim, in answer order: supported?
 
 
 def source_sentences(source: Source, n: int) -> list[Sentence]:
@@ -69,9 +70,14 @@ def cite_llm_answer(text: str, sources: list[Source], file_texts: dict[str, str]
     """
     removed = 0
     claims = 0
+    support: list[bool] = []
     unsupported: list[UnsupportedClaim] = []
     citations: dict[tuple[int, int, int, bool], Citation] = {}
     out_parts: list[str] = []
+    # What the sources say anywhere: a claim word found there but not in its window was moved from elsewhere.
+    # What all the sources the model was given say: a claim word found there but not in the window
+    # it cites is a fact moved from another place (`rag.claims.check`).
+    elsewhere = evidence_of("\n".join(s.text for s in sources))
     # Split after an end mark, but never before a marker: "… أغانين. [1]" keeps its [1].
     for sentence in re.split(r"(?<=[.!?؟؛])\s+(?!\[)", text):
         for claim, groups in _marked_clauses(sentence):
@@ -87,7 +93,8 @@ def cite_llm_answer(text: str, sources: list[Source], file_texts: dict[str, str]
             if not numbers:
                 continue
             claims += 1
-            made, missing = _cite_claim(claim, numbers, sources, file_texts)
+            made, missing = _cite_claim(claim, numbers, sources, file_texts, elsewhere)
+            support.append(missing is None)
             for citation in made:
                 citations.setdefault((citation.n, citation.start, citation.end, citation.supported), citation)
             if missing is not None:
@@ -105,7 +112,7 @@ def cite_llm_answer(text: str, sources: list[Source], file_texts: dict[str, str]
         out_parts.append(MARKER.sub(keep, sentence))
     answer = re.sub(r"[ \t]+([.!?؟،,])", r"\1", " ".join(out_parts)).strip()
     ordered = sorted(citations.values(), key=lambda c: (c.n, c.start, not c.supported))
-    return CitedAnswer(answer, ordered, removed, unsupported, claims)
+    return CitedAnswer(answer, ordered, removed, unsupported, claims, support)
 
 
 def _marked_clauses(sentence: str) -> list[tuple[str, list[re.Match]]]:
@@ -132,16 +139,16 @@ def _marked_clauses(sentence: str) -> list[tuple[str, list[re.Match]]]:
     return out
 
 
-def _cite_claim(claim: str, numbers: list[int], sources: list[Source],
-                file_texts: dict[str, str]) -> tuple[list[Citation], tuple[str, ...] | None]:
+def _cite_claim(claim: str, numbers: list[int], sources: list[Source], file_texts: dict[str, str],
+                elsewhere: Evidence) -> tuple[list[Citation], tuple[str, ...] | None]:
     """The citations of one claim, and what its sources lack (None when it is supported)."""
     facts = claim_facts(claim)
     found: list[tuple[int, list[Sentence], Verdict]] = []
     for n in numbers:
         sentences_n = source_sentences(sources[n - 1], n)
-        window = best_window(claim, [s.text for s in sentences_n])
+        window = best_window(claim, [s.text for s in sentences_n], elsewhere=elsewhere)
         if window is None:
-            found.append((n, [], check(facts, evidence_of(""))))
+            found.append((n, [], check(facts, evidence_of(""), elsewhere)))
         else:
             found.append((n, sentences_n[window[0] : window[1]], window[2]))
     alone = [f for f in found if f[2].supported]
@@ -149,7 +156,7 @@ def _cite_claim(claim: str, numbers: list[int], sources: list[Source],
         supported_ns = {f[0] for f in alone}
         missing = None
     else:
-        together = check(facts, evidence_of(" ".join(s.text for _, window, _ in found for s in window)))
+        together = check(facts, evidence_of(" ".join(s.text for _, window, _ in found for s in window)), elsewhere)
         supported_ns = {n for n, window, verdict in found if verdict.matched} if together.supported else set()
         missing = None if together.supported else min((f[2].missing for f in found), key=len)
     made = []

@@ -32,7 +32,7 @@ from typing import Iterable, Sequence
 from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key
 from core.glossary import arabic_equivalents
 
-WINDOW = 2  # a claim may draw on this many adjacent sentences of its source
+WINDOW = 3  # a claim may draw on this many adjacent sentences of its source
 
 
 def _norm_set(words: str) -> frozenset[str]:
@@ -60,6 +60,8 @@ GENERIC = _norm_set(
     the a an this that these those also as well including about regarding during while whereas after before
     said says say told stated added noted according reportedly reported announced stressed
     met meet meets meeting held hold discussed discuss discussion talks talk spoke
+    يرى ترى رأى رأت يعتبر اعتبر ويرى يوم اليوم المقرر المنتظر بسبب نتيجة جراء إثر اثر وسط ظل
+    ضد بدأ بدأت يبدأ جديد جديدة كبير كبيرة كبرى مهم مهمة هام هامة رسمي رسمية رسميا رسمياً
     """
 )
 
@@ -87,6 +89,15 @@ SYNONYMS: tuple[frozenset[str], ...] = tuple(
         "مقاتلات طائرات",
         "مرتزقة متعاقدين متعاقدون",
         "الإرهاب الارهاب الإرهابيين الارهابيين الإرهابية الارهابية",
+        "عام سنة العام السنة أعوام سنوات",
+        "يتحدث تحدث يتكلم تكلم الحديث",
+        "عقد عقود العقود صفقة صفقات الصفقات اتفاق اتفاقية",
+        "عهد فترة حكم عصر",
+        "متشدد متشددة المتشددة الجماعات التنظيمات تنظيم جماعة جماعات",
+        "قريب قرب بالقرب",
+        "بحري بحرية",
+        "منسق تنسيق بالتنسيق ينسق",
+        "مبرم المبرمة أبرم أبرمت",
     )
 )
 
@@ -127,8 +138,16 @@ NEGATIONS = _norm_set("لم ولم لن ولن ليس ليست وليس لا و�
 
 _DIGITS = re.compile(r"^\d+$")
 _LATIN = re.compile("^[a-z][a-z']*$")
-_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z'-]+")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z']+")
 _SYNONYM_OF = {word: i for i, group in enumerate(SYNONYMS) for word in group}
+_SYNONYM_OF.update({light_stem(word): i for i, group in enumerate(SYNONYMS) for word in group})
+GENERIC_STEMS = frozenset(light_stem(w) for w in GENERIC if not w.isascii())
+# Words after which comes a name (a person, place, body or paper): a word there is never paraphrase.
+NAME_CUES = _norm_set(
+    "الرئيس رئيس السفير المشير اللواء الفريق العقيد الجنرال الدكتور الباحث الخبير المتحدث الناطق "
+    "مدينة بمدينة منطقة قاعدة صحيفة صحيفتا وكالة عملية تنظيم مجموعة شركة ميليشيات"
+)
+SLACK = 0.25  # share of a claim's content words that may be its own wording, found nowhere in the sources
 
 
 @dataclass(frozen=True)
@@ -138,6 +157,7 @@ class Term:
     word: str
     keys: frozenset[str]
     stems: frozenset[str]  # Arabic stems tried as prefixes of a window's stems (and the reverse)
+    name: bool = False  # a name (capitalised in English, or after a title or place noun): always required
 
 
 @dataclass
@@ -177,25 +197,51 @@ class Verdict:
 
 
 def _word_keys(word: str) -> tuple[set[str], set[str]]:
-    """(keys, stems) of one normalised Arabic (or Latin) word: its stem, variant key and synonym group,
-    read both as written and without a one-letter proclitic (بوزير is ب + وزير; light10 keeps the ب)."""
+    """(keys, stems) of one normalised Arabic (or Latin) word: its stem, transliteration keys and synonym
+    group, read as written and without a one-letter proclitic (بوزير is ب + وزير; light10 keeps the ب)."""
     keys: set[str] = set()
     stems: set[str] = set()
     forms = [word]
-    if len(word) >= 5 and word[0] in "بلكفو" and not word.isascii():
-        forms.append(word[1:])
+    if not word.isascii():
+        if len(word) >= 4 and word[0] in "بلكفو":
+            forms.append(word[1:])
+        if len(word) >= 4 and word.endswith("ا"):  # accusative tanwin: بيانا is بيان
+            forms.append(word[:-1])
     for form in forms:
         stem = light_stem(form)
         keys.add(stem)
-        key = variant_key(stem)
-        if key:
-            keys.add(key)
-        for candidate in (form, stem, "ال" + stem):
+        keys.update(k for k in (variant_key(stem), *_sound_keys(form)) if k)
+        for candidate in (form, stem):
             if candidate in _SYNONYM_OF:
                 keys.add(f"syn:{_SYNONYM_OF[candidate]}")
         if len(stem) >= 3 and not stem.isascii():
             stems.add(stem)
     return keys, stems
+
+
+_VOWELS = str.maketrans({"ا": None, "و": None, "ي": None, "ع": None, "ء": None})
+_SOUNDS = str.maketrans({"غ": "ج", "ق": "ج", "ك": "ج", "ح": "ه", "خ": "ه", "ص": "س", "ث": "س", "ط": "ت", "ض": "د",
+                         "ظ": "ز", "ذ": "ز"})
+
+
+def _sound_keys(word: str) -> set[str]:
+    """Transliteration keys for a name of any length (core.arabic.variant_key keeps to stems of 4+
+    letters): vowels dropped, look-alike sounds folded, تش as ش, a final ة dropped; an initial ال is
+    tried both as the article and as part of the name (ألكسندر)."""
+    if word.isascii():
+        key = variant_key(word) if len(word) >= 4 and word.isalpha() else None
+        return {key} if key else set()
+    forms = [word] + ([word[2:]] if word.startswith("ال") and len(word) >= 5 else [])
+    keys = set()
+    for form in forms:
+        form = form.removesuffix("ه").replace("تش", "ش")
+        if len(form) < 3:
+            continue
+        first = "ا" if form[0] in "عءاي" else form[0]
+        key = re.sub(r"(.)\1+", r"\1", (first + form[1:].translate(_VOWELS)).translate(_SOUNDS))
+        if len(key) >= 2:
+            keys.add("~" + key)
+    return keys
 
 
 def _number_of(word: str) -> str | None:
@@ -257,8 +303,8 @@ def claim_facts(claim: str) -> ClaimFacts:
     words = tokenize(claim)
     _facts_of_words([w for w in words if w not in STOPWORDS or w in NEGATIONS], facts, None)
     seen: set[str] = set()
-    for word in words:
-        if (word in STOPWORDS or word in GENERIC or word in NEGATIONS or word in seen or _number_of(word)
+    for i, word in enumerate(words):
+        if (word in STOPWORDS or _is_generic(word) or word in NEGATIONS or word in seen or _number_of(word)
                 or word in MONTHS or word in WEEKDAYS or len(word) < 2):
             continue
         seen.add(word)
@@ -266,10 +312,19 @@ def claim_facts(claim: str) -> ClaimFacts:
             term = _english_term(word, word in capitalised)
         else:
             keys, stems = _word_keys(word)
-            term = Term(word, frozenset(keys), frozenset(stems))
+            term = Term(word, frozenset(keys), frozenset(stems), name=i > 0 and words[i - 1] in NAME_CUES)
         if term is not None:
             facts.terms.append(term)
     return facts
+
+
+def _is_generic(word: str) -> bool:
+    if word in GENERIC:
+        return True
+    if word.isascii():
+        return False
+    forms = [word] + ([word[1:]] if len(word) >= 4 and word[0] in "وف" else [])
+    return any(light_stem(f) in GENERIC_STEMS or f in GENERIC for f in forms)
 
 
 def _english_term(word: str, capitalised: bool) -> Term | None:
@@ -282,15 +337,15 @@ def _english_term(word: str, capitalised: bool) -> Term | None:
         k, s = _word_keys(arabic)
         keys |= k
         stems |= s
-    if capitalised:  # a name: its transliteration (Shoigu ~ شويغو)
+    if capitalised and len(word) >= 4:  # a name: its transliteration (Shoigu ~ شويغو)
         key = variant_key(word)
         if key:
             keys.add(key)
         if not keys:
             keys.add(f"latin:{word}")  # a name that cannot be transliterated must appear as written
     if not keys:
-        return None  # an English word the glossary does not know: not checkable, not required
-    return Term(word, frozenset(keys), frozenset(stems))
+        return None  # an English word the glossary does not know (or a short name): not checkable
+    return Term(word, frozenset(keys), frozenset(stems), name=capitalised and len(word) >= 4)
 
 
 def _found(term: Term, evidence: Evidence) -> bool:
@@ -304,12 +359,19 @@ def _found(term: Term, evidence: Evidence) -> bool:
     return False
 
 
-def check(facts: ClaimFacts, evidence: Evidence) -> Verdict:
-    """Whether `evidence` holds every fact of the claim; what it lacks otherwise. A claim with nothing
-    that can be checked (no name, number, date or content word) is not supported: nothing shows it."""
+def check(facts: ClaimFacts, evidence: Evidence, elsewhere: Evidence | None = None) -> Verdict:
+    """Whether `evidence` holds every fact of the claim; what it lacks otherwise.
+
+    Numbers, dates, negation and names must all be there. A content word that is not there is
+    forgiven as the claim's own wording only when `elsewhere` (everything the answer's sources say)
+    does not hold it either, and for at most `SLACK` of the claim's content words: a word the
+    sources use elsewhere but not here is the mark of a fact moved from another place. A claim with
+    nothing that can be checked (no name, number, date or content word) is not supported.
+    """
     if facts.empty:
         return Verdict(False, ("(nothing checkable)",), 0)
     missing: list[str] = []
+    own_words: list[str] = []
     matched = 0
     for number in sorted(facts.numbers):
         if number in evidence.numbers:
@@ -329,14 +391,19 @@ def check(facts: ClaimFacts, evidence: Evidence) -> Verdict:
     for term in facts.terms:
         if _found(term, evidence):
             matched += 1
-        else:
+        elif term.name or elsewhere is None or _found(term, elsewhere):
             missing.append(term.word)
+        else:
+            own_words.append(term.word)
+    if len(own_words) > int(SLACK * len(facts.terms)):
+        missing.extend(own_words)
     if facts.negated and not evidence.negated:
         missing.append("negation")
     return Verdict(not missing, tuple(missing), matched)
 
 
-def best_window(claim: str, texts: Sequence[str], width: int = WINDOW) -> tuple[int, int, Verdict] | None:
+def best_window(claim: str, texts: Sequence[str], width: int = WINDOW,
+                elsewhere: Evidence | None = None) -> tuple[int, int, Verdict] | None:
     """The run of at most `width` adjacent texts (sentences) that best supports the claim, as
     (first index, last index + 1, verdict): a supporting run if there is one (the shortest, then
     the one matching most), else the run lacking least. None when there are no texts."""
@@ -348,7 +415,7 @@ def best_window(claim: str, texts: Sequence[str], width: int = WINDOW) -> tuple[
     for size in range(1, width + 1):
         for i in range(0, len(texts) - size + 1):
             evidence = single[i] if size == 1 else _merge(single[i : i + size])
-            verdict = check(facts, evidence)
+            verdict = check(facts, evidence, elsewhere)
             rank = (verdict.supported, -len(verdict.missing), verdict.matched, -size)
             if best is None or rank > best[0]:
                 best = (rank, i, i + size, verdict)

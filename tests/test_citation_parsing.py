@@ -141,7 +141,7 @@ def test_a_claim_sharing_no_word_with_its_source_cites_no_passage_as_support(sou
 
 
 def test_text_without_markers_yields_no_citations_and_is_left_as_written(sources, texts):
-    assert cite_llm_answer("رافقه ابناه صدام وخالد.", sources, texts) == CitedAnswer("رافقه ابناه صدام وخالد.", [], 0, [], 0)
+    assert cite_llm_answer("رافقه ابناه صدام وخالد.", sources, texts) == CitedAnswer("رافقه ابناه صدام وخالد.", [], 0, [], 0, [])
 
 
 # --- abstention ------------------------------------------------------------------------------------------
