@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from core.results import Citation, Source, UnsupportedClaim
 from core.sentences import Block, sentences
-from rag.claims import Evidence, Verdict, best_window, check, claim_facts, evidence_of
+from rag.claims import Evidence, Verdict, best_window, check, claim_facts, evidence_of, rival_support, windows_of
 
 # `[1]`, `[٢]`, `[1, 3]`, `[1، 3]`: the source numbers an answer cites.
 MARKER = re.compile(r"\[\s*([0-9٠-٩]+(?:\s*[,،]\s*[0-9٠-٩]+)*)\s*\]")
@@ -75,9 +75,10 @@ def cite_llm_answer(text: str, sources: list[Source], file_texts: dict[str, str]
     citations: dict[tuple[int, int, int, bool], Citation] = {}
     out_parts: list[str] = []
     # What the sources say anywhere: a claim word found there but not in its window was moved from elsewhere.
-    # What all the sources the model was given say: a claim word found there but not in the window
-    # it cites is a fact moved from another place (`rag.claims.check`).
-    elsewhere = evidence_of("\n".join(s.text for s in sources))
+    # Every window of every source the model was given: a claim word missing from the window it
+    # cites but held by a window that supports the claim as well is a fact moved from another place.
+    per_source = [source_sentences(s, n) for n, s in enumerate(sources, start=1)]
+    windows = [windows_of([s.text for s in sentences_n]) for sentences_n in per_source]
     # Split after an end mark, but never before a marker: "… أغانين. [1]" keeps its [1].
     for sentence in re.split(r"(?<=[.!?؟؛])\s+(?!\[)", text):
         for claim, groups in _marked_clauses(sentence):
@@ -93,7 +94,7 @@ def cite_llm_answer(text: str, sources: list[Source], file_texts: dict[str, str]
             if not numbers:
                 continue
             claims += 1
-            made, missing = _cite_claim(claim, numbers, sources, file_texts, elsewhere)
+            made, missing = _cite_claim(claim, numbers, sources, file_texts, per_source, windows)
             support.append(missing is None)
             for citation in made:
                 citations.setdefault((citation.n, citation.start, citation.end, citation.supported), citation)
@@ -140,23 +141,24 @@ def _marked_clauses(sentence: str) -> list[tuple[str, list[re.Match]]]:
 
 
 def _cite_claim(claim: str, numbers: list[int], sources: list[Source], file_texts: dict[str, str],
-                elsewhere: Evidence) -> tuple[list[Citation], tuple[str, ...] | None]:
+                per_source: list[list[Sentence]], windows: list[list[tuple[int, int, Evidence]]],
+                ) -> tuple[list[Citation], tuple[str, ...] | None]:
     """The citations of one claim, and what its sources lack (None when it is supported)."""
     facts = claim_facts(claim)
+    rivals = rival_support(facts, [w for source_windows in windows for _, _, w in source_windows])
     found: list[tuple[int, list[Sentence], Verdict]] = []
     for n in numbers:
-        sentences_n = source_sentences(sources[n - 1], n)
-        window = best_window(claim, [s.text for s in sentences_n], elsewhere=elsewhere)
+        window = best_window(facts, windows[n - 1], rivals)
         if window is None:
-            found.append((n, [], check(facts, evidence_of(""), elsewhere)))
+            found.append((n, [], check(facts, evidence_of(""), rivals)))
         else:
-            found.append((n, sentences_n[window[0] : window[1]], window[2]))
+            found.append((n, per_source[n - 1][window[0] : window[1]], window[2]))
     alone = [f for f in found if f[2].supported]
     if alone:
         supported_ns = {f[0] for f in alone}
         missing = None
     else:
-        together = check(facts, evidence_of(" ".join(s.text for _, window, _ in found for s in window)), elsewhere)
+        together = check(facts, evidence_of(" ".join(s.text for _, window, _ in found for s in window)), rivals)
         supported_ns = {n for n, window, verdict in found if verdict.matched} if together.supported else set()
         missing = None if together.supported else min((f[2].missing for f in found), key=len)
     made = []

@@ -98,6 +98,9 @@ SYNONYMS: tuple[frozenset[str], ...] = tuple(
         "بحري بحرية",
         "منسق تنسيق بالتنسيق ينسق",
         "مبرم المبرمة أبرم أبرمت",
+        "ضابط ضباط الضباط العسكريين عسكريين",
+        "أجندة جدول",
+        "صحيفة صحف الصحيفتان صحيفتا الصحف",
     )
 )
 
@@ -126,7 +129,9 @@ _NUMBER_WORDS = {
     "100": "مئة مائة hundred", "1000": "ألف الف thousand", "1e6": "مليون ملايين million millions",
     "1e9": "مليار مليارات billion billions",
     "#1": "الأول الأولى أول first", "#2": "الثاني الثانية ثاني second", "#3": "الثالث الثالثة ثالث third",
-    "#4": "الرابع الرابعة fourth", "#5": "الخامس الخامسة fifth",
+    "#4": "الرابع الرابعة fourth", "#5": "الخامس الخامسة fifth", "#6": "السادس السادسة sixth",
+    "#7": "السابع السابعة seventh", "#8": "الثامن الثامنة eighth", "#9": "التاسع التاسعة ninth",
+    "#10": "العاشر العاشرة tenth", "#1x": "الحادي الحادية eleventh", "#2x": "twelfth",  # الحادي عشر: #1x and 10
 }
 NUMBER_WORDS = {normalize(w): v for v, words in _NUMBER_WORDS.items() for w in words.split()}
 for _prefix in ("و", "ب", "ال"):
@@ -229,8 +234,11 @@ def _sound_keys(word: str) -> set[str]:
     letters): vowels dropped, look-alike sounds folded, تش as ش, a final ة dropped; an initial ال is
     tried both as the article and as part of the name (ألكسندر)."""
     if word.isascii():
-        key = variant_key(word) if len(word) >= 4 and word.isalpha() else None
-        return {key} if key else set()
+        if len(word) < 4 or not word.isalpha():
+            return set()
+        # An initial w is often a v in names written from German or Russian (Wagner, فاغنر).
+        spellings = (word, "v" + word[1:]) if word.startswith("w") else (word,)
+        return {k for k in map(variant_key, spellings) if k}
     forms = [word] + ([word[2:]] if word.startswith("ال") and len(word) >= 5 else [])
     keys = set()
     for form in forms:
@@ -338,9 +346,7 @@ def _english_term(word: str, capitalised: bool) -> Term | None:
         keys |= k
         stems |= s
     if capitalised and len(word) >= 4:  # a name: its transliteration (Shoigu ~ شويغو)
-        key = variant_key(word)
-        if key:
-            keys.add(key)
+        keys |= _sound_keys(word)
         if not keys:
             keys.add(f"latin:{word}")  # a name that cannot be transliterated must appear as written
     if not keys:
@@ -359,19 +365,20 @@ def _found(term: Term, evidence: Evidence) -> bool:
     return False
 
 
-def check(facts: ClaimFacts, evidence: Evidence, elsewhere: Evidence | None = None) -> Verdict:
+def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None = None) -> Verdict:
     """Whether `evidence` holds every fact of the claim; what it lacks otherwise.
 
     Numbers, dates, negation and names must all be there. A content word that is not there is
-    forgiven as the claim's own wording only when `elsewhere` (everything the answer's sources say)
-    does not hold it either, and for at most `SLACK` of the claim's content words: a word the
-    sources use elsewhere but not here is the mark of a fact moved from another place. A claim with
-    nothing that can be checked (no name, number, date or content word) is not supported.
+    forgiven as the claim's own wording for at most `SLACK` of the claim's content words, and only
+    when no other passage of the sources that holds it supports the claim as well as this one
+    (`rivals`, from `rival_support`): that is the mark of a fact moved from another place (a name
+    swapped in from another article, a true claim cited to the wrong source). A claim with nothing
+    that can be checked (no name, number, date or content word) is not supported.
     """
     if facts.empty:
         return Verdict(False, ("(nothing checkable)",), 0)
     missing: list[str] = []
-    own_words: list[str] = []
+    absent: list[Term] = []
     matched = 0
     for number in sorted(facts.numbers):
         if number in evidence.numbers:
@@ -391,7 +398,11 @@ def check(facts: ClaimFacts, evidence: Evidence, elsewhere: Evidence | None = No
     for term in facts.terms:
         if _found(term, evidence):
             matched += 1
-        elif term.name or elsewhere is None or _found(term, elsewhere):
+        else:
+            absent.append(term)
+    own_words = []
+    for term in absent:
+        if term.name or (rivals is not None and rivals.get(term.word, -1) >= matched):
             missing.append(term.word)
         else:
             own_words.append(term.word)
@@ -402,25 +413,43 @@ def check(facts: ClaimFacts, evidence: Evidence, elsewhere: Evidence | None = No
     return Verdict(not missing, tuple(missing), matched)
 
 
-def best_window(claim: str, texts: Sequence[str], width: int = WINDOW,
-                elsewhere: Evidence | None = None) -> tuple[int, int, Verdict] | None:
-    """The run of at most `width` adjacent texts (sentences) that best supports the claim, as
-    (first index, last index + 1, verdict): a supporting run if there is one (the shortest, then
-    the one matching most), else the run lacking least. None when there are no texts."""
-    if not texts:
-        return None
-    facts = claim_facts(claim)
+def rival_support(facts: ClaimFacts, windows: Sequence[Evidence]) -> dict[str, int]:
+    """For each content word of the claim, the most facts of the claim that any one window holding
+    that word holds (words no window holds are absent): what `check` weighs a missing word against."""
+    best: dict[str, int] = {}
+    for evidence in windows:
+        held = [t.word for t in facts.terms if _found(t, evidence)]
+        if not held:
+            continue
+        score = len(held) + len(facts.numbers & evidence.numbers) + len(facts.months & evidence.months) \
+            + len(facts.weekdays & evidence.weekdays)
+        for word in held:
+            best[word] = max(best.get(word, 0), score)
+    return best
+
+
+def windows_of(texts: Sequence[str], width: int = WINDOW) -> list[tuple[int, int, Evidence]]:
+    """Every run of 1..width adjacent texts as (first, last + 1, its evidence)."""
     single = [evidence_of(t) for t in texts]
-    best: tuple[tuple, int, int, Verdict] | None = None
+    out = []
     for size in range(1, width + 1):
         for i in range(0, len(texts) - size + 1):
-            evidence = single[i] if size == 1 else _merge(single[i : i + size])
-            verdict = check(facts, evidence, elsewhere)
-            rank = (verdict.supported, -len(verdict.missing), verdict.matched, -size)
-            if best is None or rank > best[0]:
-                best = (rank, i, i + size, verdict)
-    assert best is not None
-    return best[1], best[2], best[3]
+            out.append((i, i + size, single[i] if size == 1 else _merge(single[i : i + size])))
+    return out
+
+
+def best_window(facts: ClaimFacts, windows: Sequence[tuple[int, int, Evidence]],
+                rivals: dict[str, int] | None = None) -> tuple[int, int, Verdict] | None:
+    """The window (`windows_of`) that best supports the claim, as (first, last + 1, verdict): a
+    supporting one if there is one (the shortest, then the one matching most), else the one lacking
+    least. None when there are no windows."""
+    best: tuple[tuple, int, int, Verdict] | None = None
+    for first, last, evidence in windows:
+        verdict = check(facts, evidence, rivals)
+        rank = (verdict.supported, -len(verdict.missing), verdict.matched, first - last)
+        if best is None or rank > best[0]:
+            best = (rank, first, last, verdict)
+    return None if best is None else (best[1], best[2], best[3])
 
 
 def _merge(parts: Iterable[Evidence]) -> Evidence:
