@@ -122,8 +122,8 @@ def format_claim_figures(evaluation: ClaimEvaluation, name: str = "") -> str:
     """The figures as a few lines of text, then the false flags (with what was missing)."""
     f = evaluation.figures()
     lines = [f"claim checker{f' on {name}' if name else ''}: {f['answers']} answers, {f['claims']} claims",
-             f"  planted faults flagged: {f['faults_caught']}/{f['faults']} = {_pct(f['fault_catch_rate'])}",
-             f"  correct claims flagged: {f['correct_flagged']}/{f['correct']} = {_pct(f['false_flag_rate'])}"]
+             f"  planted faults flagged: {f['faults_caught']}/{f['faults']} = {_pct(f['faults_caught'], f['faults'])}",
+             f"  correct claims flagged: {f['correct_flagged']}/{f['correct']} = {_pct(f['correct_flagged'], f['correct'])}"]
     for kind, k in f["by_fault"].items():
         lines.append(f"    {kind:<13} {k['caught']}/{k['n']}")
     for r in evaluation.results:
@@ -134,5 +134,5 @@ def format_claim_figures(evaluation: ClaimEvaluation, name: str = "") -> str:
     return "\n".join(lines)
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f} %"
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f} %" if whole else "n/a"
