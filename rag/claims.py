@@ -6,9 +6,11 @@ key content:
 - **numbers** (digits in any script, number words, ordinals, the scale words مليون / مليار /
   million / billion), **dates** (months under any of their names, Gregorian, Levantine or
   English, and weekdays) must all be there, as the same values;
-- **names and content words**: every word that is not *generic* (function words, verbs of
-  saying, meeting and discussing, vague nouns: `GENERIC`, the words a paraphrase changes
-  freely) must be found, after Arabic normalisation and light stemming (`core.arabic`), as
+- **names and content words**: names (English capitalised words, Arabic words after a title or a
+  place noun) and Arabic nouns with the article must be found; other words that are not *generic*
+  (function words, verbs of saying, meeting and discussing, vague nouns: `GENERIC`) must be found
+  too, except a quarter of them at most that no other passage of the sources holds (`check`);
+  found means, after Arabic normalisation and light stemming (`core.arabic`), as
   the same stem, a stem one is a prefix of the other (الروسي / روسيا), a transliteration
   variant (شويغو / شويجو), or a word of the same synonym group (`SYNONYMS`). An English claim's
   words are looked for through the English->Arabic glossary (`core.glossary`); English names
@@ -163,6 +165,7 @@ class Term:
     keys: frozenset[str]
     stems: frozenset[str]  # Arabic stems tried as prefixes of a window's stems (and the reverse)
     name: bool = False  # a name (capitalised in English, or after a title or place noun): always required
+    definite: bool = False  # an Arabic noun with the article (البحرية، المسماري): a thing named, not wording
 
 
 @dataclass
@@ -320,10 +323,26 @@ def claim_facts(claim: str) -> ClaimFacts:
             term = _english_term(word, word in capitalised)
         else:
             keys, stems = _word_keys(word)
-            term = Term(word, frozenset(keys), frozenset(stems), name=i > 0 and words[i - 1] in NAME_CUES)
+            term = Term(word, frozenset(keys), frozenset(stems), name=i > 0 and words[i - 1] in NAME_CUES,
+                        definite=_has_article(word))
         if term is not None:
             facts.terms.append(term)
     return facts
+
+
+# Verbal nouns and participles of the derived verb forms (التحضير، التعاون، المتكررة، الاستقرار،
+# الانسحاب) name an action, not a thing: a paraphrase rewords them as it rewords verbs.
+_DERIVED = ("ت", "مت", "است", "ان", "مست", "من")
+
+
+def _has_article(word: str) -> bool:
+    """An Arabic noun with the definite article (after a conjunction or preposition: والجزائر،
+    بالقاهرة) that is not a verbal noun or participle of a derived verb form."""
+    for prefix in ("ال", "وال", "فال", "بال", "كال", "لل", "ولل", "وبال"):
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            rest = word[len(prefix):]
+            return not any(rest.startswith(d) and len(rest) - len(d) >= 3 for d in _DERIVED)
+    return False
 
 
 def _is_generic(word: str) -> bool:
@@ -368,9 +387,10 @@ def _found(term: Term, evidence: Evidence) -> bool:
 def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None = None) -> Verdict:
     """Whether `evidence` holds every fact of the claim; what it lacks otherwise.
 
-    Numbers, dates, negation and names must all be there. A content word that is not there is
-    forgiven as the claim's own wording for at most `SLACK` of the claim's content words, and only
-    when no other passage of the sources that holds it supports the claim as well as this one
+    Numbers, dates, negation and names must all be there, and so must Arabic nouns with the article
+    (البحرية، الخارجية، المسماري): they name the things a claim is about, where a paraphrase rewords
+    its verbs (عقد، شدد، تعتبر). Another content word that is not there is forgiven as the claim's
+    own wording for at most `SLACK` of the claim's content words, and only when no other passage of the sources that holds it supports the claim as well as this one
     (`rivals`, from `rival_support`): that is the mark of a fact moved from another place (a name
     swapped in from another article, a true claim cited to the wrong source). A claim with nothing
     that can be checked (no name, number, date or content word) is not supported.
@@ -402,12 +422,12 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
             absent.append(term)
     own_words = []
     for term in absent:
-        if term.name or (rivals is not None and rivals.get(term.word, -1) >= matched):
+        if term.name or term.definite or (rivals is not None and rivals.get(term.word, -1) >= matched):
             missing.append(term.word)
         else:
             own_words.append(term.word)
-    if len(own_words) > int(SLACK * len(facts.terms)):
-        missing.extend(own_words)
+    if missing or len(own_words) > int(SLACK * len(facts.terms)):
+        missing.extend(own_words)  # all that the window lacks, once the claim is not supported
     if facts.negated and not evidence.negated:
         missing.append("negation")
     return Verdict(not missing, tuple(missing), matched)
