@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key
@@ -297,6 +298,7 @@ def _facts_of_words(words: Sequence[str], facts: ClaimFacts | None, evidence: di
         evidence["stems"].update(stems)
 
 
+@lru_cache(maxsize=8192)  # the same retrieved sentences come back question after question
 def evidence_of(text: str) -> Evidence:
     """The keys, numbers, dates and negation of a passage of source text."""
     words = [w for w in tokenize(text) if w not in STOPWORDS or w in NEGATIONS or w in WEEKDAYS]
