@@ -5,6 +5,7 @@
     rawi serve [--store DIR] [--host H] [--port P]
     rawi eval (--questions FILE.jsonl [--store DIR] | --squad FILE.json [--cache DIR]) [--json] [--report DIR]
               [--retrievers bm25,dense,hybrid] [--limit N] [--retrieval-only] [--quiet]
+    rawi eval --claims FILE.jsonl [--json]      (the claim checker on scripted answers; no store, no model)
 
 Errors a user can cause (`RawiError`) become one line on stderr and exit status 2; an ingest
 in which some file failed exits 1 after ingesting every other file.
@@ -47,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--questions", type=Path, metavar="FILE.jsonl", help="rawi question file (JSON lines), asked of --store")
     source.add_argument("--squad", type=Path, metavar="FILE.json",
                         help="SQuAD v1.1/v2.0 file: its contexts become the corpus of a cached store")
+    source.add_argument("--claims", type=Path, metavar="FILE.jsonl",
+                        help="scripted LLM answers with planted faults (eval/claims/*.jsonl): how many the claim "
+                             "checker flags, over data/corpus")
     ev.add_argument("--cache", type=Path, metavar="DIR",
                     help="with --squad: where cached stores live (default <store>/eval-cache, i.e. .rawi/eval-cache)")
     ev.add_argument("--retrievers", default="hybrid", metavar="LIST",
@@ -134,6 +138,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    if args.claims is not None:
+        from eval.claims import evaluate_claims, format_claim_figures
+
+        evaluation = evaluate_claims(args.claims)
+        print(json.dumps(evaluation.figures(), indent=2) if args.json else format_claim_figures(evaluation, args.claims.name))
+        return 0
     from eval.report import format_table, write_report
     from eval.runner import (
         evaluate_question_file,

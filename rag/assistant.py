@@ -236,6 +236,11 @@ class Assistant:
             warnings.append("The answer cites no source that could be verified; treat it with caution.")
         if cited.removed:
             warnings.append(f"Removed {cited.removed} citation marker(s) that pointed at no source.")
+        if cited.unsupported and not abstained:
+            warnings.append(f"{len(cited.unsupported)} of {cited.claims} claim(s) are not supported by the source "
+                            "they cite; they are marked.")
         return Answer(text, abstained, "llm", cited.citations, sources, question=question, search_query=search_query,
                       model=self.llm.model, warnings=warnings, removed_markers=cited.removed,
-                      usage=usage_of(messages, raw, self._count_tokens))
+                      usage=usage_of(messages, raw, self._count_tokens),
+                      claims_checked=0 if abstained else cited.claims,
+                      unsupported_claims=[] if abstained else cited.unsupported)

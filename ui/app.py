@@ -60,6 +60,9 @@ strong.rawi-short-quote { font-weight: 700; text-decoration: underline; text-dec
 .rawi-cited { margin-top: 6px; font-size: 0.88em; opacity: 0.85; }
 .rawi-cited-file { margin-inline-end: 10px; white-space: nowrap; }
 .rawi-warning { margin-top: 6px; font-size: 0.85em; color: #8a5a00; }
+.rawi-unsupported-claim { text-decoration: underline wavy #c0392b; text-underline-offset: 3px; }
+.rawi-unsupported-mark, .rawi-unsupported-note { color: #a93226; font-size: 0.85em; margin-inline-start: 4px; }
+.rawi-unsupported-note { display: block; margin: 4px 0; }
 .rawi-badge { display: inline-block; font-size: 0.8em; font-weight: 600; color: #8a5a00; background: #fff4d6;
   border: 1px solid #f0c36d; border-radius: 999px; padding: 0 10px; margin-bottom: 4px; }
 .rawi-abstained .rawi-answer-text { font-style: italic; color: #6b5a2e; }
