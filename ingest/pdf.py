@@ -75,6 +75,11 @@ def pdf_text(data: bytes) -> str:
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadableFile("the PDF is protected by a password")
         pages = [_page_lines(page) for page in reader.pages]
+        rtl = _is_rtl("".join(p.text for lines in pages for line in lines for p in line.pieces))
+        for lines in pages:
+            for line in lines:
+                line.text = _line_text(line.pieces, rtl)
+            lines[:] = [line for line in lines if line.text]
     except UnreadableFile:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, NotImplementedError) as err:
@@ -107,35 +112,44 @@ def _page_lines(page) -> list[_Line]:
         calls.append((text, x, y, (size or 10.0) * scale))
 
     page.extract_text(visitor_text=visit)
-    for i, (text, x, y, size) in enumerate(calls):
+    # pypdf calls back with empty text where a run ends and where the next one starts: the first
+    # empty call after a run is its right edge (the next run's own start comes last, at its x).
+    ends: list[float] = []
+    for text, x, y, size in calls:
         if text == "\n" and x == 0 and y == 0:
             continue  # pypdf's own line break, at no position
+        if not text:
+            ends.append(x)
+            continue
         line = lines[-1] if lines else None
+        if line is not None and line.pieces and ends:
+            line.pieces[-1].right = max(line.pieces[-1].right, ends[0])
+        ends = []
         if line is None or abs(y - line.y) > 0.4 * max(size, line.size):
             if not text.strip():
                 continue
             line = _Line(y, size)
             lines.append(line)
-        if line.pieces and not text:
-            # An empty call marks where the previous run ended: its right edge.
-            line.pieces[-1].right = max(line.pieces[-1].right, x)
-            continue
         for part in text.split("\n"):
             if part:
                 line.pieces.append(_Piece(part, x, x))
-    for line in lines:
-        line.text = _line_text(line.pieces)
-    return [line for line in lines if line.text]
+    if lines and lines[-1].pieces and ends:
+        lines[-1].pieces[-1].right = max(lines[-1].pieces[-1].right, ends[0])
+    return lines
 
 
 def _is_rtl(text: str) -> bool:
     return len(_ARABIC.findall(text)) >= len(_LATIN_OR_DIGIT.findall(text))
 
 
-def _line_text(pieces: list[_Piece]) -> str:
-    """One line's text in reading order; presentation forms as letters, spaces folded."""
-    whole = "".join(p.text for p in pieces)
-    if len(pieces) > 1 and _is_rtl(whole):
+def _line_text(pieces: list[_Piece], rtl: bool = True) -> str:
+    """One line's text in reading order; presentation forms as letters, spaces folded.
+
+    `rtl`: the document is mostly Arabic, so a line's runs read from the right (a line of only
+    numbers and dates too, as the page lays it out).
+    """
+    whole = "".join(_unmirrored(p.text) for p in pieces) if rtl else "".join(p.text for p in pieces)
+    if len(pieces) > 1 and rtl:
         # Runs of an Arabic line are drawn left to right on the page: read them from the right,
         # then put any run of left-to-right pieces (a number, an English word) back in its order.
         ordered = sorted(pieces, key=lambda p: -max(p.x, p.right))
@@ -149,10 +163,20 @@ def _line_text(pieces: list[_Piece]) -> str:
             ltr = []
             out.append(piece)
         out.extend(reversed(ltr))
-        whole = "".join(p.text for p in out)
+        whole = "".join(_unmirrored(p.text) for p in out)
     whole = _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), whole)
     whole = whole.replace("\ufeff", "").replace("\u00ad", "")
     return re.sub(r"\s+", " ", whole).strip()
+
+
+_MIRRORED = str.maketrans("()[]{}<>«»", ")(][}{><»«")
+
+
+def _unmirrored(text: str) -> str:
+    """Brackets of a right-to-left run as typed: drawn mirrored, they are stored as their mirror image."""
+    if _LATIN_OR_DIGIT.search(text) and not _ARABIC.search(text) and re.search("[A-Za-z]", text):
+        return text  # a left-to-right run: its brackets are drawn as typed
+    return text.translate(_MIRRORED)
 
 
 def _mask(text: str) -> str:
@@ -179,24 +203,35 @@ def _edge_lines(lines: list[_Line]) -> list[_Line]:
 
 
 def _paragraphs(pages: list[list[_Line]]) -> str:
-    """Lines joined into paragraphs, one a line: a wider gap than the page's usual line spacing
-    starts a paragraph; a jump up (the next column or page) continues a sentence left open."""
+    """Lines joined into paragraphs, one a line.
+
+    A paragraph starts where the gap to the line above is wider than the page's line spacing
+    (as a share of the font size: a headline's lines are wider apart, and still one paragraph),
+    where the font size changes, or after a short line that ends a sentence. At a jump up (the
+    next column or page) a line as long as most lines of its page runs on unless it ends a
+    sentence; a short one (a heading, a paragraph's last line) ends its paragraph. Lengths are in
+    characters: the page does not say where every run ends.
+    """
     paragraphs: list[list[str]] = []
+    last_short = True
     for lines in pages:
-        drops = [a.y - b.y for a, b in zip(lines, lines[1:]) if 0 < a.y - b.y < 3 * a.size]
-        spacing = sorted(drops)[len(drops) // 2] if drops else None
+        ratios = sorted((a.y - b.y) / a.size for a, b in zip(lines, lines[1:]) if 0 < a.y - b.y < 4 * a.size)
+        spacing = ratios[len(ratios) // 10] if ratios else None  # the tightest common spacing: lines of one paragraph
+        lengths = sorted(len(line.text) for line in lines)
+        typical = lengths[len(lengths) // 2] if lengths else 0
         for i, line in enumerate(lines):
-            if not paragraphs:
-                paragraphs.append([line.text])
-                continue
             previous = lines[i - 1] if i else None
-            drop = previous.y - line.y if previous else None
-            if drop is not None and drop > 0 and spacing is not None:
-                starts = drop > 1.3 * spacing or abs(line.size - previous.size) > 0.15 * line.size
-            else:  # first line of a page, or the top of the next column
-                starts = not _RUNS_ON.search(paragraphs[-1][-1])
+            if not paragraphs:
+                starts = True
+            elif previous is not None and 0 < previous.y - line.y and spacing is not None:
+                starts = ((previous.y - line.y) / previous.size > 1.25 * spacing
+                          or abs(line.size - previous.size) > 0.15 * line.size
+                          or (last_short and not _RUNS_ON.search(previous.text)))
+            else:  # the first line of a page, or the top of the next column
+                starts = last_short or not _RUNS_ON.search(paragraphs[-1][-1])
             if starts:
                 paragraphs.append([line.text])
             else:
                 paragraphs[-1].append(line.text)
+            last_short = len(line.text) < 0.75 * typical
     return "\n".join(" ".join(lines) for lines in paragraphs)

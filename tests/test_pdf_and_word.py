@@ -2,7 +2,7 @@
 column by column, one paragraph a line), page headers and numbers are furniture, answers cite
 exact slices of it, and a scan with no text layer is refused with the reason.
 
-The PDFs are printed by headless Chromium at test time (`tests/support/documents.py`; without
+The PDFs are printed by headless Chromium at test time (`bench/documents.py`; without
 Chromium these tests skip), the Word files written with python-docx.
 """
 
@@ -18,7 +18,7 @@ from core.errors import RawiError
 from ingest.load import UnreadableFile, read_document
 from ingest.pdf import NoTextLayer, _line_text, _Piece
 from tests.conftest import ART_000, Rig, make_settings
-from tests.support.documents import CHROMIUM, RUNNING_HEADER, article_html, print_pdf, scanned_pdf, word_docx
+from bench.documents import CHROMIUM, RUNNING_HEADER, article_html, print_pdf, scanned_pdf, word_docx
 
 TITLE = "وفد عسكري روسي يصل إلى ليبيا"
 QUESTION = "من هو نائب وزير الدفاع الروسي الذي وصل إلى ليبيا؟"
@@ -107,6 +107,10 @@ def test_a_line_mixing_arabic_and_a_number_is_put_back_in_reading_order():
     # An English line keeps its order; presentation forms become letters (lam-alef in logical order).
     assert _line_text([_Piece("Page ", 10, 40), _Piece("two", 41, 60)]) == "Page two"
     assert _line_text([_Piece("ﻟﻸﻣﻦ", 10, 40)]) == "للأمن"
+    # A number at the right end of an Arabic line is read first; brackets drawn mirrored are stored mirrored.
+    assert _line_text([_Piece(" من كبار العسكريين، ", 242.1, 432.4), _Piece("9", 444.7, 444.7)]) == "9 من كبار العسكريين،"
+    assert _line_text([_Piece("في مدينة بنغازي )شرق(، وفق", 10, 200)]) == "في مدينة بنغازي (شرق)، وفق"
+    assert _line_text([_Piece("(see p. 3)", 10, 60)], rtl=False) == "(see p. 3)"
 
 
 # --- page furniture ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Arabic PDF and Word files made at test time, the way people make them.
+"""Arabic PDF and Word files made on the spot, the way people make them, for `bench.pdf_bench`
+and the tests (tests/test_pdf_and_word.py).
 
 PDFs are printed by headless Chromium from an Arabic HTML page (real shaping, two columns, a
 running header and page numbers in the page margins); a scan-like PDF is a picture of text with no
