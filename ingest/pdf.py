@@ -105,6 +105,8 @@ def _page_lines(page) -> list[_Line]:
     calls: list[tuple[str, float, float, float]] = []
 
     def visit(text, cm, tm, _font, size):
+        if text == "\n" and tm[4] == 0 and tm[5] == 0:
+            return  # pypdf's own line break, at no position
         # Text space to page space: the text matrix times the current transformation matrix.
         x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
@@ -116,8 +118,6 @@ def _page_lines(page) -> list[_Line]:
     # empty call after a run is its right edge (the next run's own start comes last, at its x).
     ends: list[float] = []
     for text, x, y, size in calls:
-        if text == "\n" and x == 0 and y == 0:
-            continue  # pypdf's own line break, at no position
         if not text:
             ends.append(x)
             continue
