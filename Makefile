@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STORE ?= .rawi
 # Debian packages the tests need: headless Chromium and its driver for the chat's browser tests
-# (tests/test_ui_app.py), and a font with Arabic glyphs for their screenshots.
+# (tests/test_ui_app.py), also printing the Arabic PDFs of tests/test_pdf_and_word.py, and a font
+# with Arabic glyphs for their screenshots and PDFs.
 APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
 .PHONY: run test install install-dev system-deps ingest serve eval eval-archive bench clean load lock
