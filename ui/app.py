@@ -291,7 +291,7 @@ def build_app(assistant: Any, ingester: Any = None, serve: ServeSettings | None 
                 sources = gr.HTML(sources_panel_html([]), elem_id="rawi-sources")
                 with gr.Accordion("إضافة مقالات", open=False, elem_id="rawi-upload-box", visible=uploader is not None):
                     gr.Markdown(
-                        f"ملفات ‎.txt‎ أو ‎.md‎ أو ‎.html‎، حتى {serve.max_upload_mb:g} ميغابايت للملف. "
+                        f"ملفات ‎.txt‎ أو ‎.md‎ أو ‎.html‎ أو ‎.pdf‎ أو ‎.docx‎، حتى {serve.max_upload_mb:g} ميغابايت للملف. "
                         "تُحفظ في مجلد ‎uploads‎ داخل المخزن وتُفهرس فوراً.", rtl=True,
                     )
                     files = gr.File(label="ملفات المقالات", file_count="multiple", file_types=list(UPLOAD_SUFFIXES),
