@@ -137,7 +137,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if host not in ("127.0.0.1", "localhost", "::1") and not serve.auth.get_secret_value():
         print(f"rawi: note: serving on {host} without a login; set RAWI_AUTH=user:password to require one.",
               file=sys.stderr)
-    launch(parts.assistant(), parts.ingester(), serve, host=host, port=args.port or serve.port)
+    launch(parts.assistant(), parts.ingester(), serve, host=host, port=args.port or serve.port,
+           conversations=parts.conversations())
     return 0
 
 
