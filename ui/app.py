@@ -248,8 +248,8 @@ def build_app(assistant: Any, ingester: Any = None, serve: ServeSettings | None 
         except Exception as err:
             not_saved(err)
 
-    def respond(message: str, turns: list[dict[str, Any]] | None, conv_id: str | None,
-                request: Any) -> Iterator[tuple]:
+    def respond(message: str, turns: list[dict[str, Any]] | None, conv_id: str | None = None,
+                request: Any = None) -> Iterator[tuple]:
         turns = list(turns or [])
         message = message or ""
         skip8 = (gr.skip(),) * 8
