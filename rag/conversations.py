@@ -197,7 +197,7 @@ class ConversationStore:
     def _own(self, user: str, conversation_id: str) -> dict[str, Any]:
         row = self.db.conversation(conversation_id) if conversation_id else None
         if row is None or row["user"] != user:
-            raise ConversationNotFound("لم تُعثر على هذه المحادثة (ربما حُذفت). / This conversation was not found "
+            raise ConversationNotFound("لم يُعثر على هذه المحادثة (ربما حُذفت). / This conversation was not found "
                                        "(it may have been deleted).")
         return row
 

@@ -21,7 +21,7 @@ from tests.test_ui_app import AMBASSADOR_Q, answer_element, ask, browser, open_p
 from vendors.chatdb import ChatDB
 
 pytestmark = [
-    pytest.mark.slow, pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
@@ -42,6 +42,33 @@ def saving_app(corpus_rig, tmp_path):
                  quiet=True, conversations=parts.conversations())
     yield f"http://127.0.0.1:{port}/", parts.conversations()
     app.close()
+
+
+def test_with_a_login_each_user_saves_and_reopens_only_their_own_chats(corpus_rig, tmp_path):
+    from types import SimpleNamespace
+
+    from rawi.compose import Rawi
+    from ui.app import build_app
+
+    settings = corpus_rig.settings.replace(chats_db=tmp_path / "chats.sqlite3")
+    parts = Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None)
+    chats = parts.conversations()
+    app = build_app(parts.assistant(), None, settings.serve, parts.conversations())
+    handler = {f.fn.__name__: f.fn for f in app.fns.values() if getattr(f.fn, "__name__", "")}
+    amal, badr = SimpleNamespace(username="amal"), SimpleNamespace(username="badr")
+
+    first, *_, last = handler["respond"](VISIT_Q, [], None, amal)  # as Gradio calls it for the logged-in amal
+    [conv] = chats.list("amal")
+    assert chats.list("badr") == [] and chats.list(ANONYMOUS) == []
+    assert first[5] == first[6] == conv.id  # the page's conversation, and the browser's copy of it
+    assert [c[1] for c in last[7].choices] == [conv.id]
+
+    mine = handler["restore"](conv.id, amal)  # amal's browser reopens her chat
+    assert len(mine[0].value) == 2 and mine[3] == conv.id
+    theirs = handler["restore"](conv.id, badr)  # the same id from badr's browser shows nothing of it
+    assert theirs[3] is None and theirs[5].choices == []
+    with pytest.warns(UserWarning, match="not found"):  # a toast (a Python warning outside a running server)
+        assert handler["pick"](conv.id, badr)[5].choices == []
 
 
 def saved_labels(driver) -> list[str]:
@@ -68,6 +95,7 @@ def thumb(driver, turn: int, which: str):
     return wait(driver, find, 15)
 
 
+@pytest.mark.browser
 def test_a_chat_survives_a_reload_and_is_continued_rated_renamed_exported_and_deleted(saving_app, browser):
     from selenium.webdriver.common.by import By
 
@@ -132,6 +160,7 @@ def test_a_chat_survives_a_reload_and_is_continued_rated_renamed_exported_and_de
     assert chats.list(ANONYMOUS) == []
 
 
+@pytest.mark.browser
 def test_a_server_killed_mid_answer_keeps_what_it_acknowledged_and_a_restarted_one_shows_it(corpus_rig, browser,
                                                                                              tmp_path):
     from selenium.webdriver.common.by import By
