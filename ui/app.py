@@ -305,14 +305,17 @@ def build_app(assistant: Any, ingester: Any = None, serve: ServeSettings | None 
                 conv_id, saved_list(user, conv_id), conv.title)
 
     def restore(browser_conv: str | None, request: Any) -> tuple:
-        """On page load: the user's saved chats, and the chat this browser had open."""
+        """On page load: the user's saved chats, and the chat this browser had open.
+
+        With nothing to reopen the page's state is left alone: on a busy server this can run after
+        the first question has already started a conversation, which it must not forget."""
         user = user_of(request)
         if browser_conv:
             try:
                 return show(user, browser_conv)
             except ConversationNotFound:
                 pass
-        return gr.skip(), gr.skip(), gr.skip(), None, None, saved_list(user, None), ""
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), saved_list(user, None), gr.skip()
 
     def pick(conv_id: str | None, request: Any) -> tuple:
         if not conv_id:
