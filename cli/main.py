@@ -175,6 +175,10 @@ def _feedback(args: argparse.Namespace, settings: Settings) -> int:
     from eval.feedback import feedback_cases, write_lines
     from rawi.compose import Rawi, open_conversations
 
+    from core.errors import ConfigError
+
+    if not settings.store.chats_path.is_file():  # reading must not create a database (or a store folder)
+        raise ConfigError(f"No saved chats at {settings.store.chats_path} (RAWI_CHATS_DB): nothing to export.")
     marked = open_conversations(settings).marked_turns(args.user)
 
     def file_texts():  # only opened when an expected answer needs its articles found

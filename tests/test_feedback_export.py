@@ -67,8 +67,17 @@ def test_rated_turns_export_as_a_question_file_that_rawi_eval_runs_and_scores(co
     assert kinds[KIND_DOWN]["answer_correct_n"] == 1 and kinds[KIND_DOWN]["answer_correct"] in (0.0, 1.0)
 
 
-def test_feedback_export_with_nothing_rated_writes_an_empty_file_and_says_so(corpus_rig, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("RAWI_CHATS_DB", str(tmp_path / "chats.sqlite3"))
-    assert main(["feedback", "export", "--store", str(corpus_rig.settings.store.path)]) == 0
+def test_feedback_export_with_nothing_rated_writes_nothing_and_without_a_database_says_so(corpus_rig, tmp_path,
+                                                                                          monkeypatch, capsys):
+    from rawi.compose import open_conversations
+
+    db = tmp_path / "chats.sqlite3"
+    monkeypatch.setenv("RAWI_CHATS_DB", str(db))
+    store = str(corpus_rig.settings.store.path)
+    assert main(["feedback", "export", "--store", store]) == 2
+    assert "No saved chats" in capsys.readouterr().err and not db.exists()
+
+    open_conversations(corpus_rig.settings.replace(chats_db=db)).create("someone")
+    assert main(["feedback", "export", "--store", store]) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and "0 case(s)" in captured.err
