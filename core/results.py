@@ -6,7 +6,7 @@ Plain data, no behaviour beyond formatting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -114,6 +114,21 @@ class Answer:
             "claims_checked": self.claims_checked,
             "unsupported_claims": [c.to_dict() for c in self.unsupported_claims],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Answer":
+        """The Answer `to_dict()` gave (a saved conversation's answers are kept as that JSON); keys this
+        version does not know are ignored, missing ones take their defaults."""
+        def pick(kind: type, d: dict[str, Any]) -> Any:
+            return kind(**{f.name: d[f.name] for f in fields(kind) if f.name in d})
+
+        short = data.get("short_answer")
+        return cls(**{
+            **{f.name: data[f.name] for f in fields(cls) if f.name in data},
+            "citations": [pick(Citation, c) for c in data.get("citations") or []],
+            "sources": [pick(Source, s) for s in data.get("sources") or []],
+            "short_answer": pick(ShortAnswer, short) if isinstance(short, dict) else None,
+        })
 
     def to_text(self) -> str:
         """The human-readable form `rawi ask` prints: the answer (its short answer first), then numbered

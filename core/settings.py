@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -57,11 +57,26 @@ class StoreSettings(Section):
     collection: str = Field(
         "rawi", description="Chroma collection name (ASCII). Chunks go here; file records in `<name>_files`."
     )
+    chats_db: Path | None = Field(
+        None, alias="chats_db",
+        description="SQLite file holding saved chats and their feedback. Empty: `<store>/chats.sqlite3`. "
+        "Several `rawi serve` processes may share it.",
+    )
+
+    @field_validator("chats_db", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def chroma_path(self) -> Path:
         """The embedded Chroma database inside the store folder."""
         return self.path / "chroma"
+
+    @property
+    def chats_path(self) -> Path:
+        """The saved-chats database: `chats_db`, or `chats.sqlite3` inside the store folder."""
+        return self.chats_db if self.chats_db is not None else self.path / "chats.sqlite3"
 
 
 class ChromaSettings(Section):

@@ -28,6 +28,7 @@ from vendors.store import ChunkStore
 
 if TYPE_CHECKING:  # answering never loads the ingest pipeline (cold `rawi ask` stays fast)
     from ingest.pipeline import Ingester
+    from rag.conversations import ConversationStore
 
 class _FromSettings:
     """The LLM argument's default: build the one the `RAWI_LLM_*` settings configure."""
@@ -57,6 +58,7 @@ class Rawi:
         self.passages = PassageMemo(self.embedder.get_text_embedding_batch)
         self.queries = QueryMemo(self.embedder.get_query_embedding, max_items=remember_queries)
         self._assistant: Assistant | None = None
+        self._conversations: ConversationStore | None = None
 
     @property
     def llm(self) -> Any | None:
@@ -103,6 +105,12 @@ class Rawi:
             self._assistant = assistant
         return assistant
 
+    def conversations(self) -> ConversationStore:
+        """The saved chats and their feedback (`RAWI_CHATS_DB`, default `<store>/chats.sqlite3`), opened once."""
+        if self._conversations is None:
+            self._conversations = open_conversations(self.settings)
+        return self._conversations
+
     def ingester(self) -> Ingester:
         """An Ingester writing into this store with this embedder (the assistant sees its writes at once)."""
         from ingest.pipeline import Ingester
@@ -115,6 +123,14 @@ def open_assistant(store: str | Path | None = None, settings: Settings | None = 
                    llm: Any = FROM_SETTINGS) -> Assistant:
     """The Assistant over an existing store: `open_assistant(".rawi").ask("...")`."""
     return Rawi.open(store, settings, llm=llm).assistant()
+
+
+def open_conversations(settings: Settings) -> ConversationStore:
+    """The saved-chats database of these settings, without the embedder or Chroma (`rawi feedback export`)."""
+    from rag.conversations import ConversationStore
+    from vendors.chatdb import ChatDB
+
+    return ConversationStore(ChatDB(settings.store.chats_path))
 
 
 def build_embedder(settings: Settings) -> Any:

@@ -23,6 +23,7 @@ OLD_ENV_VARS = [
     ("RAWI_STORE", "store.path", Path(".rawi"), "/tmp/some-store", Path("/tmp/some-store")),
     ("RAWI_CORPUS", "store.corpus", Path("data/corpus"), "/tmp/articles", Path("/tmp/articles")),
     ("RAWI_COLLECTION", "store.collection", "rawi", "news", "news"),
+    ("RAWI_CHATS_DB", "store.chats_db", None, "/srv/rawi/chats.db", Path("/srv/rawi/chats.db")),
     ("RAWI_CHROMA_HOST", "chroma.host", "", "db.internal", "db.internal"),
     ("RAWI_CHROMA_PORT", "chroma.port", 8000, "9001", 9001),
     ("RAWI_CHROMA_SSL", "chroma.ssl", False, "true", True),

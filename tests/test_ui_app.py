@@ -524,17 +524,21 @@ def test_llm_answer_streams_into_the_page_and_falls_back_when_the_llm_is_down(ll
     assert SECRET not in out and SECRET not in errs and SECRET not in caplog.text
 
 
-def test_rawi_serve_launches_the_app_and_warns_about_an_open_address_without_login(corpus_rig, monkeypatch, capsys):
+def test_rawi_serve_launches_the_app_and_warns_about_an_open_address_without_login(corpus_rig, monkeypatch, capsys,
+                                                                                   tmp_path):
     import ui.app
     from cli.main import main
     from ui.app import auth_pair
 
     launched = {}
     monkeypatch.setenv("RAWI_EMBEDDER", "hashing")
-    monkeypatch.setattr(ui.app, "launch", lambda assistant, ingester, serve, *, host, port: launched.update(
-        host=host, port=port, mode=assistant.mode, uploads=ingester is not None, auth=auth_pair(serve)))
+    monkeypatch.setenv("RAWI_CHATS_DB", str(tmp_path / "chats.sqlite3"))
+    monkeypatch.setattr(ui.app, "launch", lambda assistant, ingester, serve, *, host, port, conversations: launched.update(
+        host=host, port=port, mode=assistant.mode, uploads=ingester is not None, auth=auth_pair(serve),
+        chats=str(conversations.db.path)))
     assert main(["serve", "--store", str(corpus_rig.settings.store.path), "--host", "0.0.0.0", "--port", "7999"]) == 0
-    assert launched == {"host": "0.0.0.0", "port": 7999, "mode": "extractive", "uploads": True, "auth": None}
+    assert launched == {"host": "0.0.0.0", "port": 7999, "mode": "extractive", "uploads": True, "auth": None,
+                        "chats": str(tmp_path / "chats.sqlite3")}
     assert "RAWI_AUTH" in capsys.readouterr().err
     monkeypatch.setenv("RAWI_AUTH", "reader:pw")
     assert main(["serve", "--store", str(corpus_rig.settings.store.path)]) == 0
