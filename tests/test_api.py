@@ -67,7 +67,7 @@ def request(served, method: str, path: str, body: bytes | None = None, headers: 
         raw = reply.read()
     finally:
         conn.close()
-    return reply.status, dict(reply.getheaders()), json.loads(raw) if raw else None
+    return reply.status, reply.headers, json.loads(raw) if raw else None
 
 
 def post_json(served, path: str, payload, headers: dict | None = None):
