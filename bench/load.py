@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.common import percentile, rss_mb
 from bench.server import (
@@ -87,15 +88,19 @@ def ask(port: int, question: str, timeout: float) -> dict:
     raise RuntimeError(f"no complete event in: {stream[:200]!r}")
 
 
+def openai_client(port: int, timeout: float) -> Any:
+    """The official client for the server's `/v1`, one per session (as a program keeps one)."""
+    import openai
+
+    return openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="load-test", max_retries=0, timeout=timeout)
+
+
 class OpenAIConversation:
     """One conversation through `/v1/chat/completions` with the official client: the turns so far are the
     messages, as any OpenAI client sends them; streamed or not."""
 
-    def __init__(self, port: int, timeout: float, stream: bool) -> None:
-        import openai
-
-        self.client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="load-test", max_retries=0,
-                                    timeout=timeout)
+    def __init__(self, client: Any, stream: bool) -> None:
+        self.client = client
         self.stream = stream
         self.messages: list[dict[str, str]] = []
 
@@ -115,9 +120,6 @@ class OpenAIConversation:
             raise RuntimeError(f"an answer without text or citations: {text[:200]!r}")
         self.messages = [*messages, {"role": "assistant", "content": text}]
 
-    def close(self) -> None:
-        self.client.close()
-
 
 class Session(threading.Thread):
     """One user: the question file's conversations one after another, every turn asked in order, through
@@ -131,9 +133,10 @@ class Session(threading.Thread):
 
     def run(self) -> None:
         i = self.n * 7  # each session starts elsewhere in the file
-        while time.monotonic() < self.stop_at:
-            conversation = OpenAIConversation(self.port, self.timeout, stream=i % 2 == 0) if self.via == "openai" else None
-            try:
+        client = openai_client(self.port, self.timeout) if self.via == "openai" else None
+        try:
+            while time.monotonic() < self.stop_at:
+                conversation = OpenAIConversation(client, stream=i % 2 == 0) if client is not None else None
                 for turn, question in enumerate(self.convs[i % len(self.convs)]):
                     if time.monotonic() >= self.stop_at:
                         return
@@ -148,10 +151,10 @@ class Session(threading.Thread):
                         self.record(time.perf_counter() - began, f"{self.via}: {type(err).__name__}: {err}", turn > 0,
                                     self.via)
                         break
-            finally:
-                if conversation is not None:
-                    conversation.close()
-            i += 1
+                i += 1
+        finally:
+            if client is not None:
+                client.close()
 
 
 def _rss(pid: int) -> float | None:
