@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import percentile, rss_mb
+from bench.common import LoadMeter, describe_load, machine, percentile, rss_mb
 from bench.server import (
     ROOT,
     free_port,
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ingesting the sample corpus into {store} ({args.embedder}) ...", flush=True)
         subprocess.run([*cmd, "ingest", str(ROOT / "data" / "corpus"), "--store", str(store), "--quiet"], env=env,
                        cwd=ROOT, check=True, timeout=600)
-    load_start = list(os.getloadavg())
+    load_start = [round(x, 2) for x in os.getloadavg()]
     convs = conversations(args.questions)
     port = free_port()
     log = workdir / "serve.log"
@@ -211,12 +211,16 @@ def main(argv: list[str] | None = None) -> int:
                 if followup:
                     followups.append(seconds)
 
+    meter = LoadMeter()
+    measuring = False
     proc = start_server(store, port, env, output=log.open("wb"))
     try:
         wait_until_up(proc, port, 180, why=lambda: log.read_text(errors="replace")[-2000:])
         ask(port, convs[0][0], args.timeout)  # warm up: loads the lexical index and the model
         print(f"rawi serve (pid {proc.pid}) up on 127.0.0.1:{port}; {args.sessions} sessions for {args.seconds:g} s",
               flush=True)
+        meter.__enter__()
+        measuring = True
         began = time.monotonic()
         stop_at = began + args.seconds
         doors = ["gradio", "openai"] if args.via == "both" else [args.via]
@@ -241,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             rss.append((round(elapsed, 1), round(mb, 1)))
     finally:
         stop_server(proc)
+        if measuring:  # closed once the server is reaped, so its CPU counts as the run's own, not the others'
+            meter.__exit__(None, None, None)
     if args.store is None:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -266,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
                    "growth_after_warmup": growth, "growth_after_warmup_pct": growth_pct,
                    "flat": growth_pct is not None and abs(growth_pct) <= 10,
                    "samples": rss},
-        "cpu_count": os.cpu_count(), "load_avg_start": load_start, "load_avg_end": list(os.getloadavg()),
+        "cpu_count": os.cpu_count(), "load_avg_start": load_start, "load_avg_end": [round(x, 2) for x in os.getloadavg()],
+        "load": meter.load, "machine": machine(),
+        "command": "python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -279,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
           f"(max {result['rss_mb']['max']} MB; {result['rss_mb']['growth_after_warmup']:+} MB, "
           f"{result['rss_mb']['growth_after_warmup_pct']:+} % after the {warmup_s:.0f} s warm-up)")
     print(f"load average: {[round(x, 2) for x in load_start]} at start, "
-          f"{[round(x, 2) for x in result['load_avg_end']]} at the end ({result['cpu_count']} CPUs)")
+          f"{[round(x, 2) for x in result['load_avg_end']]} at the end ({result['cpu_count']} CPUs); "
+          f"{describe_load(meter.load)}")
     for e in result["error_samples"]:
         print(f"  error: {e}")
     print(f"written to {args.out}")
