@@ -165,6 +165,29 @@ def _rss(pid: int) -> float | None:
         return None
 
 
+def start_and_warm_up(store: Path, env: dict[str, str], log: Path, question: str, timeout: float,
+                      tries: int = 3) -> tuple[subprocess.Popen, int]:
+    """`rawi serve` up and warm (one answer: the lexical index and the model loaded), tried up to `tries` times.
+
+    Gradio's launch checks that its own page answers within 3 s and exits otherwise, which a
+    machine shared with other heavy jobs can miss; a second start then usually passes.
+    """
+    for attempt in range(1, tries + 1):
+        port = free_port()
+        proc = start_server(store, port, env, output=log.open("wb"))
+        try:
+            wait_until_up(proc, port, 180, why=lambda: log.read_text(errors="replace")[-2000:])
+            ask(port, question, timeout)
+            return proc, port
+        except (SystemExit, OSError, RuntimeError) as err:
+            stop_server(proc)
+            if attempt == tries:
+                raise
+            last = log.read_text(errors="replace").strip().splitlines()[-1:] or [str(err)]
+            print(f"rawi serve did not come up (try {attempt}: {last[0][:200]}); starting it again", flush=True)
+    raise AssertionError("unreachable")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, help="store to serve (default: the sample corpus in a temp store)")
@@ -192,7 +215,6 @@ def main(argv: list[str] | None = None) -> int:
                        cwd=ROOT, check=True, timeout=600)
     load_start = [round(x, 2) for x in os.getloadavg()]
     convs = conversations(args.questions)
-    port = free_port()
     log = workdir / "serve.log"
     latencies: list[float] = []
     followups: list[float] = []
@@ -213,10 +235,8 @@ def main(argv: list[str] | None = None) -> int:
 
     meter = LoadMeter()
     measuring = False
-    proc = start_server(store, port, env, output=log.open("wb"))
+    proc, port = start_and_warm_up(store, env, log, convs[0][0], args.timeout)
     try:
-        wait_until_up(proc, port, 180, why=lambda: log.read_text(errors="replace")[-2000:])
-        ask(port, convs[0][0], args.timeout)  # warm up: loads the lexical index and the model
         print(f"rawi serve (pid {proc.pid}) up on 127.0.0.1:{port}; {args.sessions} sessions for {args.seconds:g} s",
               flush=True)
         meter.__enter__()
