@@ -169,14 +169,20 @@ def start_and_warm_up(store: Path, env: dict[str, str], log: Path, question: str
                       tries: int = 3) -> tuple[subprocess.Popen, int]:
     """`rawi serve` up and warm (one answer: the lexical index and the model loaded), tried up to `tries` times.
 
-    Gradio's launch checks that its own page answers within 3 s and exits otherwise, which a
-    machine shared with other heavy jobs can miss; a second start then usually passes.
+    Gradio's launch checks that its own page answers within 3 s and exits otherwise. The first
+    answer (loading the model) must wait for that check, or on a busy machine it starves it; the
+    check is done when launch prints its next line ("... set `share=True` ...").
     """
     for attempt in range(1, tries + 1):
         port = free_port()
         proc = start_server(store, port, env, output=log.open("wb"))
         try:
             wait_until_up(proc, port, 180, why=lambda: log.read_text(errors="replace")[-2000:])
+            deadline = time.monotonic() + 120
+            while "share=True" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    raise SystemExit(log.read_text(errors="replace")[-2000:])
+                time.sleep(0.2)
             ask(port, question, timeout)
             return proc, port
         except (SystemExit, OSError, RuntimeError) as err:
