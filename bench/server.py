@@ -46,9 +46,7 @@ def wait_until_up(proc: subprocess.Popen, port: int, timeout: float, why: Callab
         if proc.poll() is not None:
             raise SystemExit(f"rawi serve exited ({proc.returncode}):\n{why()}")
         try:
-            # A long timeout: a request given up on is still rendered by the server, and on a busy machine
-            # a pile of them starves Gradio's own 3 s start-up check of the page, which then exits.
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/")
             if conn.getresponse().status == 200:
                 return
