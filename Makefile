@@ -87,7 +87,8 @@ serve: install
 test: install-dev
 	$(BIN)/python -m pytest
 
-# Load test: `rawi serve` on a free port of 127.0.0.1 over the sample corpus, 20 chat sessions for 60 s
+# Load test: `rawi serve` on a free port of 127.0.0.1 over the sample corpus, 20 chat sessions for 5 minutes through
+# the page's API and the OpenAI-compatible one
 # (bench/load.py --help for options, e.g. LOAD_ARGS="--sessions 40 --seconds 120"); writes bench/results/load.json.
 LOAD_ARGS ?=
 load: install

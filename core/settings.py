@@ -235,6 +235,23 @@ class ServeSettings(Section):
     max_upload_mb: float = Field(
         5.0, gt=0, description="Largest article the chat page accepts as an upload (saved in `<store>/uploads/`).",
     )
+    api_keys: SecretStr = Field(
+        SecretStr(""),
+        description="Keys (bearer tokens) that programs send to the OpenAI-compatible API and `/api/ask`, "
+        "comma-separated. With keys or a login set, a request without a valid one is refused (401); with neither, "
+        "the API is open like the chat. Never logged or shown.",
+    )
+    api_max_body_kb: int = Field(
+        1024, ge=1, description="Largest request body the API accepts, in kB (a larger one is refused with 413).",
+    )
+    login_max_failures: int = Field(
+        5, ge=1,
+        description="Failed logins (chat password or API key) one client address may make within "
+        "`RAWI_LOGIN_WINDOW_S` before it is refused with 429 and Retry-After.",
+    )
+    login_window_s: float = Field(
+        300.0, gt=0, description="The window, in seconds, over which failed logins are counted per client address.",
+    )
 
 
 def _nest(values: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ def test_readme_lists_every_setting_with_its_env_var_and_default():
                 assert f"`{default}`" in row, f"README shows a stale default for {section}.{name}"
 
 
-PACKAGES = ("core", "vendors", "ingest", "rag", "rawi", "cli", "ui", "eval", "bench")
+PACKAGES = ("core", "vendors", "ingest", "rag", "rawi", "cli", "ui", "api", "eval", "bench")
 
 
 def file_map_paths() -> list[str]:

@@ -2,7 +2,8 @@
 
 `build_app(assistant)` returns a `gr.Blocks` and launches nothing; `launch(assistant, ingester, serve)`
 serves it (with the page's CSS and script, and the login, session bound and upload size limit of
-`serve`, the settings' serve section) and returns the app.
+`serve`, the settings' serve section), with the HTTP API of `api.routes` on the same port, and
+returns the app.
 Everything shown is built by `ui.render` from escaped text, so markup inside an article or a
 question is displayed as text. The conversation the engine sees is kept as plain text in a
 `gr.State`, never read back from the rendered chat. The engine is `rag.assistant`.
@@ -504,15 +505,21 @@ def launch(assistant: Any, ingester: Any = None, serve: ServeSettings | None = N
     `host` and `port` override the section's. Blocks until stopped unless `prevent_thread_lock`
     (then call `app.close()`).
     """
+    from api.routes import build_api
+
     serve = serve or ServeSettings()
     auth = auth_pair(serve)
     app = build_app(assistant, ingester, serve, conversations)
     app.queue(default_concurrency_limit=4)
+    api = build_api(assistant, serve, auth)
     app.launch(
         server_name=host or serve.host, server_port=port or serve.port, css=CSS, head=HEAD, auth=auth,
         auth_message="راوي: سجّل الدخول / rawi: please sign in" if auth else None,
         max_file_size=int(serve.max_upload_mb * 1_000_000), show_error=False,
         prevent_thread_lock=prevent_thread_lock, quiet=quiet, footer_links=["api"],
         state_session_capacity=serve.max_sessions,  # Gradio keeps ~50 kB per session, 10,000 by default
+        # The API's routes and the login limit go into the server Gradio builds (its FastAPI app's own
+        # arguments), so the chat and the API share one port, one process and one login.
+        app_kwargs={"routes": api.routes, "middleware": api.middleware},
     )
     return app
