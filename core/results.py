@@ -128,6 +128,8 @@ class Answer:
             "citations": [pick(Citation, c) for c in data.get("citations") or []],
             "sources": [pick(Source, s) for s in data.get("sources") or []],
             "short_answer": pick(ShortAnswer, short) if isinstance(short, dict) else None,
+            "unsupported_claims": [UnsupportedClaim(c.get("claim", ""), tuple(c.get("n") or ()), tuple(c.get("missing") or ()))
+                                   for c in data.get("unsupported_claims") or []],
         })
 
     def to_text(self) -> str:

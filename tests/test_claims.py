@@ -144,3 +144,12 @@ def test_every_claim_set_covers_every_kind_of_fault_and_both_languages():
         assert all(k["n"] >= 2 for k in figures["by_fault"].values()), (path.name, figures["by_fault"])
         text = path.read_text(encoding="utf-8")
         assert '"lang": "en"' in text and '"lang": "ar"' in text
+
+
+def test_an_answer_with_unsupported_claims_reads_back_from_its_json_unchanged():
+    # Saved chats keep answers as `to_dict()` JSON and reopen them with `from_dict`.
+    from core.results import Answer, Citation, UnsupportedClaim
+
+    answer = Answer("x [1]", False, "llm", [Citation(1, "f.txt", 0, 1, "x", supported=False)],
+                    claims_checked=1, unsupported_claims=[UnsupportedClaim("x", (1,), ("لافروف",))])
+    assert Answer.from_dict(answer.to_dict()) == answer
