@@ -28,7 +28,7 @@ from core.errors import ConfigError, LLMError
 from tests.conftest import ART_001, env_without_rawi, rawi_command
 from tests.support.openai_server import Reply, ScriptedOpenAIServer
 
-QUESTION = "من هو السفير الروسي لدى ليبيا؟"
+QUESTION = "من هو السفير الروسي لدى ليبيا الذي دافع عن وجود قوات بلاده في شرق ليبيا وجنوبها؟"  # q01 of dev.jsonl
 
 
 def assert_nodes_slice_their_files(nodes, corpus_texts: dict[str, str]) -> None:
@@ -295,7 +295,8 @@ def imported_modules(store: Path, repo_root: Path, **env: str) -> set[str]:
 def test_a_cold_extractive_rawi_ask_does_not_import_llama_index_and_llm_mode_does(corpus_rig, repo_root):
     extractive = imported_modules(corpus_rig.settings.store.path, repo_root)
     assert "rag.assistant" in extractive and "llama_index.core" not in extractive
-    assert not [m for m in extractive if m.startswith("llama_index")]
+    # Finding llama-index's bundled tiktoken files (core.offline) touches only the empty namespace package.
+    assert not [m for m in extractive if m.startswith("llama_index.")]
     with ScriptedOpenAIServer() as server:
         server.script(Reply.text("أيدار أغانين [1]."))
         llm = imported_modules(corpus_rig.settings.store.path, repo_root,
