@@ -284,7 +284,7 @@ def test_rawis_llm_streams_deltas_and_reports_the_whole_reply():
 def imported_modules(store: Path, repo_root: Path, **env: str) -> set[str]:
     """The modules a cold `rawi ask` process imports (from `python -X importtime`'s report)."""
     run = subprocess.run(
-        [*rawi_command(), "ask", QUESTION, "--store", str(store)], capture_output=True, text=True, timeout=300,
+        [*rawi_command(), "ask", QUESTION, "--store", str(store)], capture_output=True, text=True, timeout=600,
         cwd=repo_root, env={**env_without_rawi(), "RAWI_EMBEDDER": "hashing", "PYTHONPROFILEIMPORTTIME": "1", **env},
     )
     assert run.returncode == 0, run.stderr[-2000:]
