@@ -223,7 +223,7 @@ def evaluate(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], s
         "cases": len(cases),
         "questions": len(rows),
         "mode": assistant.mode if answer else "retrieval only",
-        "llm_model": getattr(assistant.llm, "model", "") if assistant.llm is not None else "",
+        "llm_model": assistant.status()["model"],
         "embedder": assistant.embedder_name,
         "answer_retriever": DEFAULT_RETRIEVER if answer else None,
         "retrievers": list(retrievers),

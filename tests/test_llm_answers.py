@@ -384,8 +384,9 @@ def test_the_api_key_is_sent_to_the_server_but_never_appears_in_warnings_answers
 
     server.script(Reply.status(401, f"Incorrect API key provided: {KEY}"))
     with pytest.raises(LLMError) as raised:
-        bot.llm.complete([{"role": "user", "content": "hi"}])
+        bot.llm.complete("hi")
 
     seen = [answer.answer, *answer.warnings, json.dumps(answer.to_dict(), ensure_ascii=False), answer.to_text(),
-            str(raised.value), repr(raised.value), repr(bot.settings), str(bot.settings.model_dump())]
+            str(raised.value), repr(raised.value), repr(bot.settings), str(bot.settings.model_dump()),
+            repr(bot.llm), bot.llm.model_dump_json(), str(bot.llm.to_dict())]
     assert not [s for s in seen if KEY in s]
