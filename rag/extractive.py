@@ -40,7 +40,6 @@ class Scored:
     coverage: float
     prior: float
     item: float | None = None  # how well its best span gives what the question asks for (None: not weighed)
-    context: float = 0.0  # what the question's words just before it in its file added to `score`
     item_bonus: float = 0.0  # what its asked item added: orders the sentences, no evidence the sources answer
 
 
@@ -169,8 +168,8 @@ class ExtractiveAnswerer:
         # A question asking for an item (a name, a number) is often answered a sentence or three after
         # the one that restates it ("... قاعدة جوية نائية ..." then "وتحمل اسم معطن السارة"): such a
         # sentence also counts the question's words found just before it in its file, at a discount.
-        asks_item = answer_kind(question) in ITEM_KINDS and is_mostly_arabic(question)
-        before = _preceding_terms(unique, own_terms) if asks_item else {}
+        asked, arabic = answer_kind(question), is_mostly_arabic(question)
+        before = _preceding_terms(unique, own_terms) if asked in ITEM_KINDS and arabic else {}
 
         def covered(terms: set[str], context: set[str]) -> float:
             value = 0.0
@@ -188,25 +187,22 @@ class ExtractiveAnswerer:
             context = covered(own_terms[id(sentence)], before.get(id(sentence), set())) - coverage \
                 if coverage >= MIN_OWN_COVERAGE else 0.0
             bonus = TYPE_BONUS if kind and _type_match(kind, sentence.text) else 0.0
-            scored.append(Scored(sentence, 0.75 * (coverage + context) + 0.25 * prior + bonus, coverage, prior,
-                                 context=0.75 * context))
+            scored.append(Scored(sentence, 0.75 * (coverage + context) + 0.25 * prior + bonus, coverage, prior))
         scored.sort(key=lambda s: -s.score)
         if scored and query_vector is not None and self.rerank > 0:
-            self._rerank_by_embedding(scored, query_vector, cross_lingual=not is_mostly_arabic(question))
+            self._rerank_by_embedding(scored, query_vector, cross_lingual=not arabic)
             scored.sort(key=lambda s: -s.score)
-        if scored:
+        # An English question's words are not beside the span, so its item scores mean little; a date or a
+        # number asked for already lifts the sentences holding one (TYPE_BONUS).
+        if scored and arabic and asked in NAMED_KINDS | {"thing"}:
             self._weigh_asked_item(question, question_terms, carried_terms, scored)
         return scored
 
     def _weigh_asked_item(self, question: str, question_terms: list[str], carried_terms: list[str],
                           scored: list[Scored]) -> None:
-        # A question asking for a name, a number or a date is answered by a sentence that adds one,
-        # not by the sentence that restates the question: the front-runners gain by how well their
-        # best span of the asked kind fits, and the order is settled again.
-        if not is_mostly_arabic(question) or answer_kind(question) not in NAMED_KINDS | {"thing"}:
-            # An English question's words are not beside the span: its item scores mean little. A date
-            # or a number asked for already lifts the sentences holding one (TYPE_BONUS).
-            return
+        # A question asking for a person, a place or a name is answered by a sentence that adds one, not
+        # by the sentence that restates the question: the front-runners gain by how well their best span
+        # of the asked kind fits, and the order is settled again.
         pool = scored[:ITEM_POOL]
         found = asked_item_scores(question, [s.sentence.text for s in pool], question_terms, self.idf, carried_terms)
         if found is None:
