@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import urllib.request
 
 import pytest
 
+from bench.server import stop_server
 from tests.conftest import env_without_rawi, free_port, rawi_command
 
 KEY = "sk-local-llama-cpp"
@@ -66,13 +66,7 @@ def llama_server(tmp_path_factory):
         wait_for_models(proc, base_url, timeout=180)
         yield base_url
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=20)
+        stop_server(proc)
         log.close()
 
 

@@ -178,12 +178,21 @@ def test_a_server_killed_mid_answer_keeps_what_it_acknowledged_and_a_restarted_o
                "RAWI_LLM_BASE_URL": llm.base_url, "RAWI_LLM_MODEL": "test-model", "RAWI_LLM_MAX_RETRIES": "0"}
         store = corpus_rig.settings.store.path
         log = open(tmp_path / "serve.log", "wb")
-        port = free_port()
-        server = start_server(store, port, env, output=log)
+
+        def serve_and_open_page():
+            """A `rawi serve` over the store and database, up, with its page open in the browser."""
+            port = free_port()
+            server = start_server(store, port, env, output=log)
+            try:
+                wait_until_up(server, port, 120, lambda: (tmp_path / "serve.log").read_text(errors="replace"))
+                open_page(browser, f"http://127.0.0.1:{port}/")
+            except BaseException:
+                stop_server(server)
+                raise
+            return server
+
+        server = serve_and_open_page()
         try:
-            wait_until_up(server, port, 120, lambda: (tmp_path / "serve.log").read_text(errors="replace"))
-            url = f"http://127.0.0.1:{port}/"
-            open_page(browser, url)
             ask(browser, VISIT_Q)
             assert "فبراير" in answer_element(browser, 1).text
             thumb(browser, 1, "Like").click()
@@ -209,12 +218,8 @@ def test_a_server_killed_mid_answer_keeps_what_it_acknowledged_and_a_restarted_o
         chats.db.close()
 
         # A new server over the same store and database: the conversation is listed and opens.
-        port = free_port()
-        server = start_server(store, port, env, output=log)
+        server = serve_and_open_page()
         try:
-            wait_until_up(server, port, 120, lambda: (tmp_path / "serve.log").read_text(errors="replace"))
-            url = f"http://127.0.0.1:{port}/"
-            open_page(browser, url)
             click_saved(browser, VISIT_Q)
             wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rawi-chat .rawi-question")) == 2)
             assert "فبراير" in answer_element(browser, 1).text
