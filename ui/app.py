@@ -505,7 +505,10 @@ def launch(assistant: Any, ingester: Any = None, serve: ServeSettings | None = N
     `host` and `port` override the section's. Blocks until stopped unless `prevent_thread_lock`
     (then call `app.close()`).
     """
+    from fastapi.middleware import Middleware
+
     from api.routes import build_api
+    from ui.sessions import ForgetOneShotSessions
 
     serve = serve or ServeSettings()
     auth = auth_pair(serve)
@@ -520,6 +523,7 @@ def launch(assistant: Any, ingester: Any = None, serve: ServeSettings | None = N
         state_session_capacity=serve.max_sessions,  # Gradio keeps ~50 kB per session, 10,000 by default
         # The API's routes and the login limit go into the server Gradio builds (its FastAPI app's own
         # arguments), so the chat and the API share one port, one process and one login.
-        app_kwargs={"routes": api.routes, "middleware": api.middleware},
+        # One-shot calls to the page's `ask` API leave no session state behind (ui/sessions.py).
+        app_kwargs={"routes": api.routes, "middleware": [*api.middleware, Middleware(ForgetOneShotSessions)]},
     )
     return app
