@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STORE ?= .rawi
 # Debian packages the tests need: headless Chromium and its driver for the chat's browser tests
-# (tests/test_ui_app.py), and a font with Arabic glyphs for their screenshots.
+# (tests/test_ui_app.py), also printing the Arabic PDFs of tests/test_pdf_and_word.py, and a font
+# with Arabic glyphs for their screenshots and PDFs.
 APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
 .PHONY: run test install install-dev system-deps ingest serve eval eval-archive bench clean load lock
@@ -86,7 +87,8 @@ serve: install
 test: install-dev
 	$(BIN)/python -m pytest
 
-# Load test: `rawi serve` on a free port of 127.0.0.1 over the sample corpus, 20 chat sessions for 60 s
+# Load test: `rawi serve` on a free port of 127.0.0.1 over the sample corpus, 20 chat sessions for 5 minutes through
+# the page's API and the OpenAI-compatible one
 # (bench/load.py --help for options, e.g. LOAD_ARGS="--sessions 40 --seconds 120"); writes bench/results/load.json.
 LOAD_ARGS ?=
 load: install

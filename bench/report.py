@@ -205,8 +205,37 @@ def details(ingest: Any, query: Any, startup: Any) -> list[str]:
     return out
 
 
+def load_test(load: Any) -> list[str]:
+    """The load test's section (`make load`): requests by API, errors, latency, the server's memory and the load."""
+    if not load:
+        return []
+    rss, lat = load["rss_mb"], load["latency_s"]
+    by_api = ", ".join(f"{n} through {door}" for door, n in (load.get("served_by_api") or {}).items() if n)
+    samples = rss.get("samples") or []
+    every_minute = [f"{mb:g} MB at {t:g} s" for t, mb in samples[::max(1, len(samples) // 6)]]
+    return [
+        f"## Load (`{load.get('command', 'python -m bench.load')}`)", "",
+        f"Finished {load.get('finished', '?')}: {load['sessions']} concurrent sessions for {load['seconds']} s "
+        f"(`--via {load.get('via', 'gradio')}`, {load['embedder']}, {load['mode']}, {load['store']}).", "",
+        "| figure | wanted | measured | met |", "|---|---|---|---|",
+        f"| answers served | — | {load['served']} ({by_api}; {load['followups_served']} follow-ups), "
+        f"{load['throughput_rps']} /s | — |",
+        f"| errors | 0 | {load['errors']} | {'yes' if load['errors'] == 0 else '**no**'} |",
+        f"| latency p50 / p95 / p99 / max | — | {lat['p50']} / {lat['p95']} / {lat['p99']} / {lat['max']} s | — |",
+        f"| server memory after the {rss.get('warmup_s', '?')} s warm-up | within 10 % | "
+        f"{rss.get('after_warmup')} → {rss['last']} MB ({rss.get('growth_after_warmup_pct'):+} %, max {rss['max']} MB) | "
+        f"{'yes' if rss.get('flat') else '**no**'} |", "",
+        f"Memory over the run: {'; '.join(every_minute)}; at start {rss['first']} MB. Latency p50 by API: "
+        + ", ".join(f"{door} {v} s" for door, v in (load.get("latency_p50_by_api_s") or {}).items()) + ".", "",
+        f"Machine load: 1/5/15-minute load average {load.get('load_avg_start')} at the start and "
+        f"{[round(x, 2) for x in load.get('load_avg_end') or []]} at the end on {load.get('cpu_count')} CPUs; "
+        f"{describe_load(load.get('load'))}.", "",
+    ]
+
+
 def main() -> None:
     ingest, query, startup = _load("ingest"), _load("query"), _load("startup")
+    load = _load("load")
     any_result = next(r for r in (query, ingest, startup) if r) if (query or ingest or startup) else None
     m = any_result["machine"] if any_result else {}
     notes = ""
@@ -222,7 +251,7 @@ def main() -> None:
         "processes' share of the machine's CPU over its window (`bench.common.LoadMeter`).", "",
         "Runs: " + "; ".join(f"`{r['command']}` finished {r['finished']}" for r in (ingest, query, startup) if r) + ".", "",
         "## Targets (issue 6)", "", *targets(ingest, query, startup), "", *details(ingest, query, startup),
-        MARKER,
+        *load_test(load), MARKER,
     ]
     OUT.write_text("\n".join(lines) + (notes if notes else "\n"), encoding="utf-8")
     print(f"wrote {OUT.relative_to(REPO)}")

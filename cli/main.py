@@ -5,6 +5,8 @@
     rawi serve [--store DIR] [--host H] [--port P]
     rawi eval (--questions FILE.jsonl [--store DIR] | --squad FILE.json [--cache DIR]) [--json] [--report DIR]
               [--retrievers bm25,dense,hybrid] [--limit N] [--retrieval-only] [--quiet]
+    rawi eval --claims FILE.jsonl [--json]      (the claim checker on scripted answers; no store, no model)
+    rawi feedback export [--store DIR] [--output FILE.jsonl] [--user NAME]
 
 Errors a user can cause (`RawiError`) become one line on stderr and exit status 2; an ingest
 in which some file failed exits 1 after ingesting every other file.
@@ -47,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--questions", type=Path, metavar="FILE.jsonl", help="rawi question file (JSON lines), asked of --store")
     source.add_argument("--squad", type=Path, metavar="FILE.json",
                         help="SQuAD v1.1/v2.0 file: its contexts become the corpus of a cached store")
+    source.add_argument("--claims", type=Path, metavar="FILE.jsonl",
+                        help="scripted LLM answers with planted faults (eval/claims/*.jsonl): how many the claim "
+                             "checker flags, over data/corpus")
     ev.add_argument("--cache", type=Path, metavar="DIR",
                     help="with --squad: where cached stores live (default <store>/eval-cache, i.e. .rawi/eval-cache)")
     ev.add_argument("--retrievers", default="hybrid", metavar="LIST",
@@ -57,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--report", type=Path, metavar="DIR",
                     help="write report.md, metrics.json, results.jsonl and PNG plots into DIR")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    feedback = sub.add_parser("feedback", help="the thumbs up/down given in the chat")
+    fsub = feedback.add_subparsers(dest="action", required=True)
+    export = with_store(fsub.add_parser(
+        "export", help="write the rated answers as a question file for `rawi eval --questions`"))
+    export.add_argument("--output", "-o", type=Path, metavar="FILE.jsonl", help="where to write it (default: stdout)")
+    export.add_argument("--user", metavar="NAME", help="only this user's feedback (default: everyone's)")
     return parser
 
 
@@ -129,11 +141,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if host not in ("127.0.0.1", "localhost", "::1") and not serve.auth.get_secret_value():
         print(f"rawi: note: serving on {host} without a login; set RAWI_AUTH=user:password to require one.",
               file=sys.stderr)
-    launch(parts.assistant(), parts.ingester(), serve, host=host, port=args.port or serve.port)
+    launch(parts.assistant(), parts.ingester(), serve, host=host, port=args.port or serve.port,
+           conversations=parts.conversations())
     return 0
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    if args.claims is not None:
+        from eval.claims import evaluate_claims, format_claim_figures
+
+        evaluation = evaluate_claims(args.claims)
+        print(json.dumps(evaluation.figures(), indent=2) if args.json else format_claim_figures(evaluation, args.claims.name))
+        return 0
     from eval.report import format_table, write_report
     from eval.runner import (
         evaluate_question_file,
@@ -162,7 +181,32 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-_COMMANDS = {"ingest": _ingest, "ask": _ask, "serve": _serve, "eval": _eval}
+def _feedback(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.feedback import feedback_cases, write_lines
+    from rawi.compose import Rawi, open_conversations
+
+    from core.errors import ConfigError
+
+    if not settings.store.chats_path.is_file():  # reading must not create a database (or a store folder)
+        raise ConfigError(f"No saved chats at {settings.store.chats_path} (RAWI_CHATS_DB): nothing to export.")
+    marked = open_conversations(settings).marked_turns(args.user)
+
+    def file_texts():  # only opened when an expected answer needs its articles found
+        parts = Rawi.open(settings=settings, llm=None)
+        names = sorted(parts.ingester().file_records())
+        assistant = parts.assistant()
+        for i in range(0, len(names), 200):
+            yield from assistant.file_texts(names[i:i + 200]).items()
+
+    export = feedback_cases(marked, file_texts)
+    text = write_lines(export.lines, args.output)
+    if args.output is None:
+        sys.stdout.write(text)
+    print(f"rawi: {export.summary()}" + (f"; written to {args.output}" if args.output else ""), file=sys.stderr)
+    return 0
+
+
+_COMMANDS = {"ingest": _ingest, "ask": _ask, "serve": _serve, "eval": _eval, "feedback": _feedback}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,7 +6,7 @@ Plain data, no behaviour beyond formatting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -40,10 +40,26 @@ class Citation:
     quote: str
     title: str = ""
     date: str = ""
+    # Whether the quote holds the key content of the claim that cites it (`rag.claims`). An extractive
+    # answer's citations are its own quotes, so always True. When False the quote is only the closest
+    # passage of source n (empty, start == end, when nothing in it matched), shown for comparison.
+    supported: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "file": self.file, "start": self.start, "end": self.end, "quote": self.quote,
-                "title": self.title, "date": self.date}
+                "title": self.title, "date": self.date, "supported": self.supported}
+
+
+@dataclass(frozen=True)
+class UnsupportedClaim:
+    """A sentence of an LLM answer whose cited sources do not hold its key content."""
+
+    claim: str  # the sentence as the answer states it, without its markers
+    n: tuple[int, ...]  # the sources it cites
+    missing: tuple[str, ...]  # its words and values the closest passage lacks (numbers, months as "month 6")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claim": self.claim, "n": list(self.n), "missing": list(self.missing)}
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,8 @@ class Answer:
     usage: dict[str, int] = field(default_factory=dict)
     confidence: float | None = None  # extractive: the best sentence's support score
     short_answer: ShortAnswer | None = None  # extractive: the span the answer starts with (rag.short_answer)
+    claims_checked: int = 0  # LLM: sentences carrying [n] that were checked against their sources
+    unsupported_claims: list[UnsupportedClaim] = field(default_factory=list)  # LLM: those their sources do not hold
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,7 +111,26 @@ class Answer:
             "usage": dict(self.usage),
             "confidence": self.confidence,
             "short_answer": self.short_answer.to_dict() if self.short_answer else None,
+            "claims_checked": self.claims_checked,
+            "unsupported_claims": [c.to_dict() for c in self.unsupported_claims],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Answer":
+        """The Answer `to_dict()` gave (a saved conversation's answers are kept as that JSON); keys this
+        version does not know are ignored, missing ones take their defaults."""
+        def pick(kind: type, d: dict[str, Any]) -> Any:
+            return kind(**{f.name: d[f.name] for f in fields(kind) if f.name in d})
+
+        short = data.get("short_answer")
+        return cls(**{
+            **{f.name: data[f.name] for f in fields(cls) if f.name in data},
+            "citations": [pick(Citation, c) for c in data.get("citations") or []],
+            "sources": [pick(Source, s) for s in data.get("sources") or []],
+            "short_answer": pick(ShortAnswer, short) if isinstance(short, dict) else None,
+            "unsupported_claims": [UnsupportedClaim(c.get("claim", ""), tuple(c.get("n") or ()), tuple(c.get("missing") or ()))
+                                   for c in data.get("unsupported_claims") or []],
+        })
 
     def to_text(self) -> str:
         """The human-readable form `rawi ask` prints: the answer (its short answer first), then numbered
@@ -101,6 +138,9 @@ class Answer:
         lines = [self.answer, ""]
         for warning in self.warnings:
             lines.append(f"! {warning}")
+        for claim in self.unsupported_claims:
+            marks = "".join(f"[{n}]" for n in claim.n)
+            lines.append(f"! unsupported {marks}: «{claim.claim}» (not in the source: {', '.join(claim.missing)})")
         cited = {c.n for c in self.citations}
         for n, source in enumerate(self.sources, start=1):
             if cited and n not in cited:
@@ -112,8 +152,10 @@ class Answer:
                 head += f" ({source.date})"
             lines.append(head)
             for c in self.citations:
-                if c.n == n:
+                if c.n == n and c.supported:
                     lines.append(f"    {c.start}-{c.end}: «{c.quote}»")
+                elif c.n == n:
+                    lines.append(f"    ! not supported by this source; closest passage {c.start}-{c.end}: «{c.quote}»")
             short = self.short_answer
             if short is not None and short.n == n:
                 lines.append(f"    {short.start}-{short.end}: «{short.text}» (short answer)")

@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -57,11 +57,26 @@ class StoreSettings(Section):
     collection: str = Field(
         "rawi", description="Chroma collection name (ASCII). Chunks go here; file records in `<name>_files`."
     )
+    chats_db: Path | None = Field(
+        None, alias="chats_db",
+        description="SQLite file holding saved chats and their feedback. Empty: `<store>/chats.sqlite3`. "
+        "Several `rawi serve` processes may share it.",
+    )
+
+    @field_validator("chats_db", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def chroma_path(self) -> Path:
         """The embedded Chroma database inside the store folder."""
         return self.path / "chroma"
+
+    @property
+    def chats_path(self) -> Path:
+        """The saved-chats database: `chats_db`, or `chats.sqlite3` inside the store folder."""
+        return self.chats_db if self.chats_db is not None else self.path / "chats.sqlite3"
 
 
 class ChromaSettings(Section):
@@ -238,6 +253,23 @@ class ServeSettings(Section):
     )
     max_upload_mb: float = Field(
         5.0, gt=0, description="Largest article the chat page accepts as an upload (saved in `<store>/uploads/`).",
+    )
+    api_keys: SecretStr = Field(
+        SecretStr(""),
+        description="Keys (bearer tokens) that programs send to the OpenAI-compatible API and `/api/ask`, "
+        "comma-separated. With keys or a login set, a request without a valid one is refused (401); with neither, "
+        "the API is open like the chat. Never logged or shown.",
+    )
+    api_max_body_kb: int = Field(
+        1024, ge=1, description="Largest request body the API accepts, in kB (a larger one is refused with 413).",
+    )
+    login_max_failures: int = Field(
+        5, ge=1,
+        description="Failed logins (chat password or API key) one client address may make within "
+        "`RAWI_LOGIN_WINDOW_S` before it is refused with 429 and Retry-After.",
+    )
+    login_window_s: float = Field(
+        300.0, gt=0, description="The window, in seconds, over which failed logins are counted per client address.",
     )
 
 

@@ -8,7 +8,12 @@ averaged over:
   the same on the short answer alone (no short answer, or an abstention, is an empty one);
 - short-answer share: answered questions that expect no abstention and got a short answer;
   short answers that are not a verified slice of their file inside their citation are counted;
-- citation validity: every citation; citation precision: citations of questions with gold files;
+- citation validity: every citation that claims support (an unsupported one quotes only the closest
+  passage); citation precision: citations of questions with gold files;
+- citation support recall / precision (ALCE, `eval.metrics.citation_support`): the mean over
+  answered, non-abstained questions of each answer's share of statements its citations hold, and of
+  citations that hold their claim (the claim checker `rag.claims` judging); extractive answers
+  quote their citations, so both are 1 for them unless a sentence carries no marker;
 - abstention precision / recall: every answered question;
 - faithfulness: cited answers the LLM judged (LLM mode only, labelled as LLM-judged).
 Latency and wall time are the only figures that change between two runs.
@@ -60,7 +65,10 @@ def answer_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "short_answers": len(shorts),
         "short_answers_invalid": sum(1 for s in shorts if not s.get("valid")),
         "citations": len(citations),
-        "citation_validity": metrics.share([c["valid"] for c in citations]),
+        "citation_validity": metrics.share([c["valid"] for c in citations if c.get("valid") is not None]),
+        "citation_support_recall": metrics.mean(r.get("citation_support_recall") for r in answered),
+        "citation_support_precision": metrics.mean(r.get("citation_support_precision") for r in answered),
+        "unsupported_claims": sum(len(r.get("unsupported_claims") or []) for r in answered),
         "citation_precision": metrics.share([c["in_gold"] for c in gold_citations]),
         "abstention_precision": abst["precision"],
         "abstention_recall": abst["recall"],

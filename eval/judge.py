@@ -41,11 +41,12 @@ def parse_verdict(reply: str) -> bool | None:
 def judge_faithfulness(llm: Any, question: str, answer: str, quotes: Sequence[str]) -> bool | None:
     """The LLM's verdict on one cited answer; None when there is nothing to judge or the LLM fails."""
     from core.errors import LLMError
+    from rag.chat import chat_text
 
     if llm is None or not quotes:
         return None
     try:
-        reply, _ = llm.complete(build_judge_messages(question, answer, quotes))
+        reply = chat_text(llm, build_judge_messages(question, answer, quotes))
     except LLMError:
         return None
     return parse_verdict(reply)

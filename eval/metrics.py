@@ -99,9 +99,39 @@ def citation_precision(cited_files: Sequence[str], gold: Iterable[str]) -> float
     return sum(1 for f in cited_files if f in gold) / len(cited_files)
 
 
+_STATEMENT_END = re.compile(r"(?<=[.!?؟؛])\s+(?!\[)")
+_WORD_LETTER = re.compile(r"[^\W\d_]")
+
+
+def statements(text: str) -> tuple[int, int]:
+    """(sentences carrying a `[n]` marker, sentences with words but none), split as `rag.citations` splits."""
+    marked = unmarked = 0
+    for sentence in _STATEMENT_END.split(text or ""):
+        if _MARKER_ANY.search(sentence):
+            marked += 1
+        elif _WORD_LETTER.search(sentence):
+            unmarked += 1
+    return marked, unmarked
+
+
+def citation_support(claims: int, unsupported_claims: int, uncited: int, citations: Sequence[bool]) -> dict[str, float | None]:
+    """ALCE's citation recall and precision for one answer, with rawi's claim checker as the judge
+    (`rag.claims`, lexical entailment, where ALCE uses an NLI model):
+    - recall: statements whose citations hold them / all statements, a statement being a sentence
+      of the answer; an uncited sentence counts as not held (`uncited`);
+    - precision: citations that hold the claim citing them / all citations (`citations[i]` is
+      `Citation.supported`). None where there is nothing to divide by."""
+    statements_n = claims + uncited
+    return {
+        "recall": (claims - unsupported_claims) / statements_n if statements_n else None,
+        "precision": share(list(citations)),
+    }
+
+
 # --- answers ----------------------------------------------------------------------------------------
 
 _MARKER = re.compile(r"\[\s*[0-9٠-٩]+(?:\s*[,،]\s*[0-9٠-٩]+)*\s*\]")
+_MARKER_ANY = _MARKER
 _ENGLISH_ARTICLES = {"a", "an", "the"}
 
 

@@ -86,6 +86,10 @@ def tables(m: dict[str, Any], markdown: bool = False) -> list[tuple[str, list[st
             lines += ["", f"Short answers: {o['short_answers']} given, {o.get('short_answers_invalid', 0)} not a verified "
                           "slice of their file" + (f"; token F1 where one is given {_num(given_f1)}." if given_f1 is not None
                                                    else ".")]
+        if o.get("citation_support_recall") is not None:
+            lines += ["", f"Citation support (ALCE, judged by rawi's claim checker): recall "
+                          f"{_num(o['citation_support_recall'])}, precision {_num(o.get('citation_support_precision'))}; "
+                          f"{o.get('unsupported_claims', 0)} claim(s) not held by the source they cite."]
         out.append((f"Answers ({meta.get('mode', '')}, retrieval columns: {m['overall'].get('retrieval', {}).get('retriever', _DASH)})",
                     lines))
     elif retrieval and len(groups) > 2:

@@ -123,9 +123,14 @@ def _score_answer(row: dict[str, Any], answer: Any, file_text: Callable[[str], s
     for c in answer.citations:
         citations.append({
             "n": c.n, "file": c.file, "start": c.start, "end": c.end, "quote": c.quote,
-            "valid": metrics.citation_is_valid(c.quote, file_text(c.file), c.start, c.end),
+            "valid": metrics.citation_is_valid(c.quote, file_text(c.file), c.start, c.end) if c.supported else None,
+            "supported": c.supported,
             "in_gold": c.file in gold if gold else None,
         })
+    marked, uncited = metrics.statements(answer.answer) if not answer.abstained else (0, 0)
+    support = (metrics.citation_support(marked, len(answer.unsupported_claims), uncited,
+                                        [c.supported for c in answer.citations])
+               if not answer.abstained else {"recall": None, "precision": None})
     prediction = "" if answer.abstained else answer.answer
     short = getattr(answer, "short_answer", None)
     short_row = None
@@ -144,6 +149,9 @@ def _score_answer(row: dict[str, Any], answer: Any, file_text: Callable[[str], s
         "citations": citations,
         "citation_validity": metrics.share([c["valid"] for c in citations]),
         "citation_precision": metrics.citation_precision([c["file"] for c in citations], gold),
+        "citation_support_recall": support["recall"],
+        "citation_support_precision": support["precision"],
+        "unsupported_claims": [c.to_dict() for c in answer.unsupported_claims],
         "answer_correct": (None if not turn.answer_groups
                            else bool(not answer.abstained and metrics.answer_matches(answer.answer, turn.answer_groups))),
         "exact_match": metrics.exact_match(prediction, turn.gold_answers),
@@ -216,7 +224,7 @@ def evaluate(assistant: Any, cases: Sequence[Case], file_text: Callable[[str], s
         "cases": len(cases),
         "questions": len(rows),
         "mode": assistant.mode if answer else "retrieval only",
-        "llm_model": getattr(assistant.llm, "model", "") if assistant.llm is not None else "",
+        "llm_model": assistant.status()["model"],
         "embedder": assistant.embedder_name,
         "answer_retriever": DEFAULT_RETRIEVER if answer else None,
         "retrievers": list(retrievers),

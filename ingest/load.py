@@ -1,9 +1,12 @@
-"""Read one article file into the text rawi cites: decoded, and for HTML, its main text.
+"""Read one article file into the text rawi cites: decoded, and for HTML, PDF and Word, its main text.
 
 The returned `text` is what every chunk offset and citation refers to: for `.txt` and `.md`
 it is the file's bytes decoded (BOM dropped, line endings untouched); for `.html` it is the
-page's main text with markup dropped, one block a line. `read_document(path)` is the public way
-to get it, so anyone can check a citation. Cleaning and chunking are elsewhere.
+page's main text with markup dropped, one block a line; for `.pdf` the text of a PDF's text
+layer in reading order, one paragraph a line, without running headers and page numbers
+(`ingest.pdf`); for `.docx` the document's paragraphs, one a line (`ingest.word`).
+`read_document(path)` is the public way to get it, so anyone can check a citation. Cleaning and
+chunking are elsewhere.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
+from core.errors import RawiError
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _ARABIC = re.compile("[\u0621-\u064a]")
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(RawiError):
     """This file cannot become text; the message says why in words a person understands."""
 
 
@@ -114,6 +119,14 @@ def read_document(path: Path, max_bytes: int | None = None) -> Document:
         raise UnreadableFile("it is a folder") from None
     except OSError as err:
         raise UnreadableFile(f"it could not be read ({err.strerror or err})") from None
+    if suffix == ".pdf":
+        from ingest.pdf import pdf_text
+
+        return Document(text=pdf_text(data), encoding="pdf")
+    if suffix == ".docx":
+        from ingest.word import docx_text
+
+        return Document(text=docx_text(data), encoding="docx")
     text, encoding = decode(data)
     if _CONTROL.search(text[:2000]) and len(_CONTROL.findall(text)) > max(3, len(text) // 100):
         raise UnreadableFile("it is a binary file, not text")

@@ -7,7 +7,9 @@
 It checks the question, resolves follow-ups, retrieves, answers (LLM when configured, else the
 offline extractive answerer; extractive again if the LLM fails, and the answer says so) and
 returns citations verified against the stored file text. Its parts (store, retriever, answerer,
-LLM) are built by the composition root, `rawi.compose`, and handed in.
+LLM) are built by the composition root, `rawi.compose`, and handed in. The LLM is any llama-index
+`LLM` (rawi's OpenAI-compatible one is `vendors.llm`), called through `rag.chat`; `as_retriever()`
+hands the retrieval to llama-index engines. This module imports no llama-index itself.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from core.settings import Settings
 from core.timing import ms_since as _ms
 from core.tokens import tiktoken_counter
 from rag.abstention import abstention_message, looks_like_abstention
+from rag.chat import chat_text, model_name, stream_text
 from rag.citations import cite_llm_answer
 from rag.extractive import ExtractiveAnswerer
 from rag.prompts import build_condense_messages, build_messages, usage_of
@@ -104,7 +107,7 @@ class Assistant:
 
     def status(self) -> dict[str, Any]:
         return {
-            "mode": self.mode, "model": getattr(self.llm, "model", "") if self.llm else "",
+            "mode": self.mode, "model": model_name(self.llm) if self.llm is not None else "",
             "embedder": self.embedder_name, "articles": self.store.files.count(), "chunks": self.store.count(),
         }
 
@@ -115,6 +118,13 @@ class Assistant:
     def file_texts(self, files: list[str]) -> dict[str, str]:
         """The citable text of stored files, by file name (what every quote is a slice of)."""
         return self.store.file_texts(files) if files else {}
+
+    def as_retriever(self, k: int | None = None, *, mode: Mode = "hybrid") -> Any:
+        """This assistant's retrieval as a llama-index `BaseRetriever` (see `rag.llama_retriever`):
+        `k` nodes per query (default `top_k`), each a chunk with its file, title, date and offsets."""
+        from rag.llama_retriever import RawiRetriever
+
+        return RawiRetriever(self, k=k, mode=mode)
 
     def ask(self, question: str, history: list[dict[str, Any]] | None = None, *, mode: Mode = "hybrid") -> Answer:
         answer = None
@@ -180,8 +190,7 @@ class Assistant:
         previous = next(t["content"] for t in reversed(turns) if t["role"] == "user")
         if self.llm is not None:
             try:
-                rewritten, _ = self.llm.complete(build_condense_messages(question, turns))
-                rewritten = rewritten.strip().strip('"«»')
+                rewritten = chat_text(self.llm, build_condense_messages(question, turns)).strip().strip('"«»')
                 if rewritten and len(rewritten) <= self.settings.answer.max_question_chars:
                     return rewritten, ""
             except LLMError as err:
@@ -222,7 +231,7 @@ class Assistant:
         # The answer request carries no history: a follow-up must be asked in its standalone form.
         messages = build_messages(search_query or question, sources)
         pieces: list[str] = []
-        for delta in self.llm.stream(messages):
+        for delta in stream_text(self.llm, messages):
             pieces.append(delta)
             yield delta
         raw = "".join(pieces).strip()
@@ -236,6 +245,11 @@ class Assistant:
             warnings.append("The answer cites no source that could be verified; treat it with caution.")
         if cited.removed:
             warnings.append(f"Removed {cited.removed} citation marker(s) that pointed at no source.")
+        if cited.unsupported and not abstained:
+            warnings.append(f"{len(cited.unsupported)} of {cited.claims} claim(s) are not supported by the source "
+                            "they cite; they are marked.")
         return Answer(text, abstained, "llm", cited.citations, sources, question=question, search_query=search_query,
-                      model=self.llm.model, warnings=warnings, removed_markers=cited.removed,
-                      usage=usage_of(messages, raw, self._count_tokens))
+                      model=model_name(self.llm), warnings=warnings, removed_markers=cited.removed,
+                      usage=usage_of(messages, raw, self._count_tokens),
+                      claims_checked=0 if abstained else cited.claims,
+                      unsupported_claims=[] if abstained else cited.unsupported)

@@ -10,11 +10,11 @@ Which sentences the offline answerer cites is `rag.extractive`; what the LLM is 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from core.arabic import lexical_terms
-from core.results import Citation, Source
+from core.results import Citation, Source, UnsupportedClaim
 from core.sentences import Block, sentences
+from rag.claims import Evidence, Verdict, best_window, check, claim_facts, evidence_of, rival_support, windows_of
 
 # `[1]`, `[٢]`, `[1, 3]`, `[1، 3]`: the source numbers an answer cites.
 MARKER = re.compile(r"\[\s*([0-9٠-٩]+(?:\s*[,،]\s*[0-9٠-٩]+)*)\s*\]")
@@ -34,9 +34,12 @@ class Sentence:
 class CitedAnswer:
     """An LLM's answer with its markers checked: what `cite_llm_answer` returns."""
 
-    text: str  # the answer with only the markers that point at a verified passage
+    text: str  # the answer with only the markers that point at a source with a verifiable text
     citations: list[Citation]  # ordered by source number, then position in the file
     removed: int  # markers dropped: no such source, or no passage that could be verified
+    unsupported: list[UnsupportedClaim] = field(default_factory=list)  # claims their sources do not hold
+    claims: int = 0  # sentences (or clauses) carrying a marker, each checked against the sources it cites
+    claim_support: list[bool] = field(default_factory=list)  # per checked claim, in answer order: supported?
 
 
 def source_sentences(source: Source, n: int) -> list[Sentence]:
@@ -55,45 +58,129 @@ def make_citation(n: int, sentence: Sentence, source: Source, file_text: str | N
 
 
 def cite_llm_answer(text: str, sources: list[Source], file_texts: dict[str, str]) -> CitedAnswer:
-    """Map every `[n]` to a verified passage of source n; drop markers that point at no source.
+    """Check every `[n]` of an answer against source n; drop markers that point at no source.
 
-    For each marked sentence of the answer, the cited passage is the sentence of source n that
-    shares the most terms with it (the claim's support), or the source's first sentence when none does.
+    Each sentence is a claim (a sentence whose markers stand apart, "X [1] and Y [2].", is one
+    claim per marked clause). The claim is checked against the sentences of each source it cites
+    (`rag.claims`): the citation quotes the window of one or two adjacent sentences that holds the
+    claim's key content (`supported=True`), or, when no window does, the closest one with
+    `supported=False` (an empty quote when nothing in the source matched) and the claim is listed
+    in `unsupported` with what the source lacks. A claim citing several sources is supported when
+    one of them holds it, or their closest windows together do.
     """
     removed = 0
-    citations: dict[tuple[int, int, int], Citation] = {}
+    claims = 0
+    support: list[bool] = []
+    unsupported: list[UnsupportedClaim] = []
+    citations: dict[tuple[int, int, int, bool], Citation] = {}
     out_parts: list[str] = []
-    for claim in re.split(r"(?<=[.!?؟؛])\s+", text):
-        claim_terms = set(lexical_terms(MARKER.sub(" ", claim)))
+    # What the sources say anywhere: a claim word found there but not in its window was moved from elsewhere.
+    # Every window of every source the model was given: a claim word missing from the window it
+    # cites but held by a window that supports the claim as well is a fact moved from another place.
+    per_source = [source_sentences(s, n) for n, s in enumerate(sources, start=1)]
+    windows = [windows_of([s.text for s in sentences_n]) for sentences_n in per_source]
+    # Split after an end mark, but never before a marker: "… أغانين. [1]" keeps its [1].
+    for sentence in re.split(r"(?<=[.!?؟؛])\s+(?!\[)", text):
+        for claim, groups in _marked_clauses(sentence):
+            numbers = []
+            for match in groups:
+                for raw in re.split(r"[,،]", match.group(1)):
+                    n = int(raw.strip().translate(_ARABIC_DIGITS))
+                    if 1 <= n <= len(sources) and file_texts.get(sources[n - 1].file) is not None:
+                        numbers.append(n)
+                    else:
+                        removed += 1
+            numbers = list(dict.fromkeys(numbers))
+            if not numbers:
+                continue
+            claims += 1
+            made, missing = _cite_claim(claim, numbers, sources, file_texts, per_source, windows)
+            support.append(missing is None)
+            for citation in made:
+                citations.setdefault((citation.n, citation.start, citation.end, citation.supported), citation)
+            if missing is not None:
+                shown = re.sub(r"\s+([.!?؟،,؛])", r"\1", " ".join(claim.split())).strip(" .")
+                unsupported.append(UnsupportedClaim(shown, tuple(numbers), missing))
 
-        def replace(match: re.Match) -> str:
-            nonlocal removed
+        def keep(match: re.Match) -> str:
             kept = []
             for raw in re.split(r"[,،]", match.group(1)):
                 n = int(raw.strip().translate(_ARABIC_DIGITS))
-                if not 1 <= n <= len(sources):
-                    removed += 1
-                    continue
-                source = sources[n - 1]
-                support = _best_support(claim_terms, source_sentences(source, n))
-                citation = make_citation(n, support, source, file_texts.get(source.file)) if support else None
-                if citation is None:
-                    removed += 1
-                    continue
-                citations.setdefault((n, citation.start, citation.end), citation)
-                kept.append(f"[{n}]")
+                if 1 <= n <= len(sources) and file_texts.get(sources[n - 1].file) is not None:
+                    kept.append(f"[{n}]")
             return "".join(kept)
 
-        out_parts.append(MARKER.sub(replace, claim))
+        out_parts.append(MARKER.sub(keep, sentence))
     answer = re.sub(r"[ \t]+([.!?؟،,])", r"\1", " ".join(out_parts)).strip()
-    ordered = sorted(citations.values(), key=lambda c: (c.n, c.start))
-    return CitedAnswer(answer, ordered, removed)
+    ordered = sorted(citations.values(), key=lambda c: (c.n, c.start, not c.supported))
+    return CitedAnswer(answer, ordered, removed, unsupported, claims, support)
 
 
-def _best_support(claim_terms: set[str], candidates: list[Sentence]) -> Sentence | None:
-    if not candidates:
+def _marked_clauses(sentence: str) -> list[tuple[str, list[re.Match]]]:
+    """(claim text, its marker matches) of a sentence: the whole sentence, unless markers stand
+    between words, when each run of markers claims the clause before it."""
+    matches = list(MARKER.finditer(sentence))
+    if not matches:
+        return []
+    runs: list[list[re.Match]] = [[matches[0]]]
+    for previous, match in zip(matches, matches[1:]):
+        if sentence[previous.end() : match.start()].strip(" \t.,،؛;:!?؟"):
+            runs.append([match])
+        else:
+            runs[-1].append(match)
+    whole = MARKER.sub(" ", sentence)
+    if len(runs) == 1:
+        return [(whole, runs[0])]
+    out, begin = [], 0
+    for run in runs:
+        clause = sentence[begin : run[0].start()]
+        begin = run[-1].end()
+        # A clause too short to state a fact on its own ("X [1] و[2]") is judged as the whole sentence.
+        out.append((clause if len(clause.split()) >= 3 else whole, run))
+    return out
+
+
+def _cite_claim(claim: str, numbers: list[int], sources: list[Source], file_texts: dict[str, str],
+                per_source: list[list[Sentence]], windows: list[list[tuple[int, int, Evidence]]],
+                ) -> tuple[list[Citation], tuple[str, ...] | None]:
+    """The citations of one claim, and what its sources lack (None when it is supported)."""
+    facts = claim_facts(claim)
+    rivals = rival_support(facts, [w for source_windows in windows for _, _, w in source_windows])
+    found: list[tuple[int, list[Sentence], Verdict]] = []
+    for n in numbers:
+        window = best_window(facts, windows[n - 1], rivals)
+        if window is None:
+            found.append((n, [], check(facts, evidence_of(""), rivals)))
+        else:
+            found.append((n, per_source[n - 1][window[0] : window[1]], window[2]))
+    alone = [f for f in found if f[2].supported]
+    if alone:
+        supported_ns = {f[0] for f in alone}
+        missing = None
+    else:
+        together = check(facts, evidence_of(" ".join(s.text for _, window, _ in found for s in window)), rivals)
+        supported_ns = {n for n, window, verdict in found if verdict.matched} if together.supported else set()
+        missing = None if together.supported else min((f[2].missing for f in found), key=len)
+    made = []
+    for n, window, verdict in found:
+        source = sources[n - 1]
+        citation = _window_citation(n, window if verdict.matched else [], source, file_texts.get(source.file),
+                                    n in supported_ns)
+        if citation is not None:
+            made.append(citation)
+    return made, missing
+
+
+def _window_citation(n: int, window: list[Sentence], source: Source, file_text: str | None,
+                     supported: bool) -> Citation | None:
+    """A citation of adjacent sentences as one span of the file, verified; an empty one for no window."""
+    if file_text is None:
         return None
-    best = max(candidates, key=lambda s: len(claim_terms & set(lexical_terms(s.text))))
-    if not claim_terms & set(lexical_terms(best.text)):
-        return candidates[0]
-    return best
+    if not window:
+        return Citation(n, source.file, source.start, source.start, "", source.title, source.date, supported=False)
+    span = Sentence(n, source.file, window[0].start, window[-1].end,
+                    source.text[window[0].start - source.start : window[-1].end - source.start])
+    citation = make_citation(n, span, source, file_text)
+    if citation is None:
+        return None
+    return replace(citation, supported=supported)

@@ -18,6 +18,8 @@ from core.glossary import arabic_equivalents
 from core.results import Citation, Source
 from rag.abstention import abstention_message
 from rag.citations import Sentence, make_citation, source_sentences
+from rag.question import answer_type, premise_word, question_terms
+from rag.short_answer import answer_kind, asked_item_scores
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Scored:
     score: float
     coverage: float
     prior: float
+    item: float | None = None  # how well its best span gives what the question asks for (None: not weighed)
+    item_bonus: float = 0.0  # what its asked item added: orders the sentences, no evidence the sources answer
 
 
 _WEEKDAYS = "السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه"
@@ -50,20 +54,6 @@ _NUMBER_WORDS = frozenset(normalize(w) for w in (
     "ألف ألفا ألفي ألفين آلاف مليون مليونا مليوني مليونين ملايين مليار مليارا ملياري مليارين مليارات "
     "دولار دولارات دينار يورو روبل نصف ربع ضعف"
 ).split())
-_WHEN = {"متي", "امتي", "when"}
-_WHEN_NOUNS = {"تاريخ", "يوم", "عام", "سنه", "شهر", "date", "day", "year", "month", "time"}
-_HOW_MANY = {"كم", "كام", "بكم"}
-_COUNT_NOUNS = {"عدد", "قيمه", "حجم", "مبلغ", "تكلفه", "number", "value", "amount", "cost", "price", "size"}
-_WHICH = {"اي", "ما", "which", "what"}
-_INTERROGATIVES = {"متي", "امتي", "كم", "كام", "ما", "ماذا", "من", "اي", "اين", "كيف", "لماذا", "مين", "ايه", "فين", "ازاي"}
-# Words a question is made of that say nothing about the answer: interrogatives (with و/ف), Egyptian
-# function words, prepositions carrying a pronoun. Left in, they count as terms no sentence covers
-# and as words the corpus "never uses", and sink the confidence of dialect and follow-up questions.
-QUESTION_STOPWORDS = frozenset(normalize(w) for w in (
-    "متى امتى إمتى ماذا لماذا ليه كيف أين فين مين إيه ايه إزاي ازاي كام اللي اللى دي ده دا دول "
-    "عشان علشان بتاع بتاعة كان كانت هو هي لسه برضه تاني تانى إليه إليها إليهم إليهما عنه عنها عنهم "
-    "معه معها معهم لديه لديها لديهم منهم بها به هل"
-).split())
 SEMANTIC_WEIGHT = 0.5  # share of the embedding similarity in a re-ranked sentence's score
 CROSS_POOL = 16  # sentences re-scored by embedding for a question not in Arabic
 CROSS_SEMANTIC_WEIGHT = 0.8  # share of the embedding similarity in their score
@@ -72,33 +62,21 @@ TYPE_BONUS = 0.1  # added to a sentence holding what the question asks for (a da
 UNSEEN_PENALTY = 0.25  # times the share of the question's words the corpus never uses, off the confidence
 CROSS_LINGUAL_OFFSET = 0.1  # added to the confidence of a question not in Arabic (see `confidence`)
 TYPE_MISMATCH_PENALTY = 0.3  # taken off the confidence when the best sentence holds no such thing
-
-
-def answer_type(question: str) -> str:
-    """"when", "count" or "" from the question's interrogatives; a hint for picking sentences, not a parser.
-
-    Only the asking words count: "متى", "في أي يوم/عام", "when", "which year" ask for a time;
-    "كم", "ما عدد/قيمة", "how many/much", "what number" for a number. A year mentioned as
-    context ("زيارة حفتر عام 2016") asks for nothing.
-    """
-    words = [w[1:] if len(w) > 2 and w[0] in "وف" and w[1:] in _INTERROGATIVES else w for w in tokenize(question)]
-    pairs = set(zip(words, words[1:]))
-    if set(words) & _WHEN or any(a in _WHICH and b in _WHEN_NOUNS for a, b in pairs):
-        return "when"
-    if set(words) & _HOW_MANY or ("how", "many") in pairs or ("how", "much") in pairs \
-            or any(a in _WHICH and b in _COUNT_NOUNS for a, b in pairs):
-        return "count"
-    return ""
-
-
-def question_terms(text: str) -> list[str]:
-    """The lexical terms of a question that the answer's sentences are weighed by.
-
-    `lexical_terms`, less the words in QUESTION_STOPWORDS (also behind و/ف: "ومتى", "فمين").
-    """
-    words = [w for w in tokenize(text) if w not in QUESTION_STOPWORDS
-             and not (len(w) > 2 and w[0] in "وف" and w[1:] in QUESTION_STOPWORDS)]
-    return lexical_terms(" ".join(words))
+# What a question asks for (rag.short_answer.answer_kind) that a sentence can hold as a few words:
+# a date, a number, an amount, a person, a place or a name. ("thing" is any "ما + noun" question,
+# often asking for a description.) The named ones are words, not figures.
+ITEM_KINDS = frozenset({"date", "count", "amount", "person", "place", "name"})
+NAMED_KINDS = frozenset({"person", "place", "name"})
+CONTEXT_SENTENCES = 3  # sentences before a candidate whose words count towards it (questions asking for an item)
+CONTEXT_CHARS = 600  # ... when they end at most this many characters before it
+CONTEXT_SHARE = 0.6  # a question word found only there counts this much
+MIN_OWN_COVERAGE = 0.15  # ... for a sentence that covers at least this much of the question itself
+PREMISE_PENALTY = 0.5  # taken off when what a why-question takes for granted is not near the best sentence
+ITEM_POOL = 12  # front-runners weighed for the asked-for item (a name, a number, a date)
+ITEM_WEIGHT = 0.25  # added per unit of their asked-item score (0..ITEM_CAP): the sentence that answers beats the echo
+ITEM_CAP = 1.5  # asked-item scores above this are all equally good
+MIN_ITEM = 0.5  # below this asked-item score the best sentence gives no person, place or name
+NO_ITEM_PENALTY = 0.3  # taken off the confidence then
 
 
 def _has_number(norm: str) -> bool:
@@ -180,23 +158,61 @@ class ExtractiveAnswerer:
         for k, (extra, parent_n) in enumerate(extras, start=len(sources) + 1):
             prior = 0.9 * (source_scores[parent_n - 1] / top if top > 0 else 0.0)
             candidates += [(sentence, prior) for sentence in source_sentences(extra, k)]
+        unique: list[tuple[Sentence, float]] = []
         for sentence, prior in candidates:
             if (sentence.file, sentence.start, sentence.end) in seen:
                 continue  # overlapping chunks repeat sentences; keep the better-ranked copy
             seen.add((sentence.file, sentence.start, sentence.end))
-            terms = set(lexical_terms(sentence.text))
-            coverage = 0.0
+            unique.append((sentence, prior))
+        own_terms = {id(sentence): set(lexical_terms(sentence.text)) for sentence, _ in unique}
+        # A question asking for an item (a name, a number) is often answered a sentence or three after
+        # the one that restates it ("... قاعدة جوية نائية ..." then "وتحمل اسم معطن السارة"): such a
+        # sentence also counts the question's words found just before it in its file, at a discount.
+        asked, arabic = answer_kind(question), is_mostly_arabic(question)
+        before = _preceding_terms(unique, own_terms) if asked in ITEM_KINDS and arabic else {}
+
+        def covered(terms: set[str], context: set[str]) -> float:
+            value = 0.0
             if own_total > 0:
-                coverage += own_share * sum(w for t, w in own.items() if t in terms) / own_total
+                value += own_share * sum(w if t in terms else CONTEXT_SHARE * w if t in context else 0.0
+                                         for t, w in own.items()) / own_total
             if carried_total > 0:
-                coverage += (1 - own_share) * sum(w for t, w in carried.items() if t in terms) / carried_total
+                value += (1 - own_share) * sum(w if t in terms or t in context else 0.0
+                                               for t, w in carried.items()) / carried_total
+            return value
+
+        for sentence, prior in unique:
+            coverage = covered(own_terms[id(sentence)], set())
+            # (Only for a sentence that holds some of the question itself: a date alone next door is no answer.)
+            context = covered(own_terms[id(sentence)], before.get(id(sentence), set())) - coverage \
+                if coverage >= MIN_OWN_COVERAGE else 0.0
             bonus = TYPE_BONUS if kind and _type_match(kind, sentence.text) else 0.0
-            scored.append(Scored(sentence, 0.75 * coverage + 0.25 * prior + bonus, coverage, prior))
+            scored.append(Scored(sentence, 0.75 * (coverage + context) + 0.25 * prior + bonus, coverage, prior))
         scored.sort(key=lambda s: -s.score)
         if scored and query_vector is not None and self.rerank > 0:
-            self._rerank_by_embedding(scored, query_vector, cross_lingual=not is_mostly_arabic(question))
+            self._rerank_by_embedding(scored, query_vector, cross_lingual=not arabic)
             scored.sort(key=lambda s: -s.score)
+        # An English question's words are not beside the span, so its item scores mean little; a date or a
+        # number asked for already lifts the sentences holding one (TYPE_BONUS).
+        if scored and arabic and asked in NAMED_KINDS | {"thing"}:
+            self._weigh_asked_item(question, question_terms, carried_terms, scored)
         return scored
+
+    def _weigh_asked_item(self, question: str, question_terms: list[str], carried_terms: list[str],
+                          scored: list[Scored]) -> None:
+        # A question asking for a person, a place or a name is answered by a sentence that adds one, not
+        # by the sentence that restates the question: the front-runners gain by how well their best span
+        # of the asked kind fits, and the order is settled again.
+        pool = scored[:ITEM_POOL]
+        found = asked_item_scores(question, [s.sentence.text for s in pool], question_terms, self.idf, carried_terms)
+        if found is None:
+            return
+        for item, value in zip(pool, found):
+            item.item = value
+            bonus = ITEM_WEIGHT * min(ITEM_CAP, max(0.0, value))
+            item.score += bonus
+            item.item_bonus = bonus
+        scored.sort(key=lambda s: -s.score)
 
     def _rerank_by_embedding(self, scored: list[Scored], query_vector: list[float], cross_lingual: bool = False) -> None:
         # Embedding sentences costs ~0.1 s each on 2 cores, so only the lexical front-runners.
@@ -226,7 +242,9 @@ class ExtractiveAnswerer:
         """
         if not scored:
             return 0.0
-        best = scored[0].score
+        # How well the chosen sentence (with the words just before it) covers the question; the asked
+        # item only ordered the sentences. Lowered when the sentence lacks what was asked.
+        best = scored[0].score - scored[0].item_bonus
         words = [t for t in question_terms if not t.startswith("~")]
         if is_mostly_arabic(question):
             unseen = sum(1 for t in words if not self.known(t)) / len(words) if words else 0.0
@@ -235,9 +253,14 @@ class ExtractiveAnswerer:
             # Across languages the evidence scores lower for the same support: cross-lingual cosines
             # run lower, and the question's words reach Arabic text only through names and the glossary.
             best += CROSS_LINGUAL_OFFSET
+        premise = premise_word(question)
+        if premise and not any(premise in normalize(s.text) for s in _around(scored[0].sentence, scored)):
+            best -= PREMISE_PENALTY  # "why did X refuse": the passage never says X refused
         kind = answer_type(question)
         if kind and not _type_match(kind, scored[0].sentence.text):
             best -= TYPE_MISMATCH_PENALTY  # asked when / how many, and the best evidence holds no date / number
+        elif scored[0].item is not None and scored[0].item < MIN_ITEM and answer_kind(question) in NAMED_KINDS:
+            best -= NO_ITEM_PENALTY  # asked a name, a place, an amount: the best evidence gives none
         return best
 
     def answer(self, question: str, question_terms: list[str], carried_terms: list[str], sources: list[Source],
@@ -302,6 +325,30 @@ def _continuation(best: Scored, scored: list[Scored]) -> Scored | None:
         if s.file == best.sentence.file and 0 <= s.start - best.sentence.end <= 3:
             return cand if set(tokenize(s.text)[:3]) & _DEMONSTRATIVES else None
     return None
+
+
+def _preceding_terms(sentences: list[tuple[Sentence, float]], terms: dict[int, set[str]]) -> dict[int, set[str]]:
+    """For each sentence, the terms of the (up to CONTEXT_SENTENCES) candidate sentences just before it
+    in its file, within CONTEXT_CHARS: the topic a sentence like "وأصبحت هذه القاعدة ..." goes on with."""
+    by_file: dict[str, list[Sentence]] = {}
+    for sentence, _ in sentences:
+        by_file.setdefault(sentence.file, []).append(sentence)
+    out: dict[int, set[str]] = {}
+    for group in by_file.values():
+        group.sort(key=lambda s: s.start)
+        for i, sentence in enumerate(group):
+            context: set[str] = set()
+            for prev in group[max(0, i - CONTEXT_SENTENCES):i]:
+                if sentence.start - prev.end <= CONTEXT_CHARS:
+                    context |= terms[id(prev)]
+            out[id(sentence)] = context
+    return out
+
+
+def _around(sentence: Sentence, scored: list[Scored]) -> list[Sentence]:
+    """`sentence` and the candidate sentences of its file within CONTEXT_CHARS before or after it."""
+    return [s.sentence for s in scored if s.sentence.file == sentence.file
+            and s.sentence.start - sentence.end <= CONTEXT_CHARS and sentence.start - s.sentence.end <= CONTEXT_CHARS]
 
 
 def _overlaps(a: Sentence, b: Sentence) -> bool:

@@ -41,7 +41,7 @@ from typing import Callable, Sequence
 
 from core.arabic import STOPWORDS, lexical_terms, normalize, tokenize
 from core.results import Citation, ShortAnswer
-from rag.extractive import QUESTION_STOPWORDS, answer_type
+from rag.question import QUESTION_STOPWORDS, answer_type
 
 KINDS = ("date", "count", "amount", "person", "place", "name", "thing")
 WORD_KINDS = ("person", "place", "name", "thing")  # answered by a run of words, not a date or a number
@@ -640,20 +640,12 @@ def _trim(quote: str, toks: list[_Token], i: int, j: int) -> tuple[int, int]:
     return start, end
 
 
-def find_short_answer(question: str, citations: Sequence[Citation], terms: Sequence[str] | None = None,
-                      weight: Callable[[str], float] | None = None, carried_terms: Sequence[str] = ()
-                      ) -> tuple[ShortAnswer, Candidate] | None:
-    """The best span of the cited quotes for the kind the question asks, or None.
-
-    `terms` are the question's lexical terms (default: those of `question`); `carried_terms` those
-    of an earlier turn a follow-up leans on (words to avoid too, weighing half); `weight(term)` a
-    term's rarity (the lexical index's IDF; default 1 for every term). Returns the short answer
-    and the winning candidate, whose `why` says how it scored.
-    """
+def _asked(question: str, terms: Sequence[str] | None, rarity: Callable[[str], float],
+           carried_terms: Sequence[str]) -> _Asked | None:
+    """What the scoring needs to know about `question`, or None when it asks for no kind of item."""
     kind = answer_kind(question)
-    if not kind or not citations:
+    if not kind:
         return None
-    rarity = weight or (lambda term: 1.0)
     weights: dict[str, float] = {}
     for t in (terms if terms is not None else lexical_terms(question)):
         if t:
@@ -666,32 +658,81 @@ def find_short_answer(question: str, citations: Sequence[Citation], terms: Seque
         word = word[2:] if word.startswith("ال") else word
         words |= {word, word[:-1] if word.endswith("ا") else word}
     head = head_noun(question)
-    q = _Asked(kind, weights, words, sum(w for t, w in weights.items() if w > 0 and not t.startswith("~")) or 1.0,
-               head=head[2:] if head.startswith("ال") and len(head) > 3 else head, prep=asked_preposition(question),
-               anchors=anchor_terms(question), percent=bool(words & _PERCENT_WORDS), year=bool(words & _YEAR_NOUNS))
+    return _Asked(kind, weights, words, sum(w for t, w in weights.items() if w > 0 and not t.startswith("~")) or 1.0,
+                  head=head[2:] if head.startswith("ال") and len(head) > 3 else head,
+                  prep=asked_preposition(question), anchors=anchor_terms(question),
+                  percent=bool(words & _PERCENT_WORDS), year=bool(words & _YEAR_NOUNS))
+
+
+def _candidates(q: _Asked, quote: str, rank: int, weight: Callable[[str], float] | None
+                ) -> list[tuple[Candidate, list[_Token]]]:
+    """Every span of `quote` of the asked kind, scored (`rank`: the quote's rank among the cited ones)."""
+    toks = _tokens(quote, q.weights, weight)
+    top = max((t.rare for t in toks), default=0.0)
+    for tok in toks:
+        tok.rare = tok.rare / top if top > 0 else 0.0
+        if tok.norm in q.weights and tok.asked == 0.0:
+            tok.asked = 1e-6  # repeats the question; no weight as evidence
+        tok.anchor = bool(q.anchors & set(lexical_terms(tok.norm)))
+    if q.kind == "date":
+        spans = _date_spans(toks)
+    elif q.kind in ("count", "amount"):
+        spans = _number_spans(toks, q.kind, q.words)
+    else:
+        spans = _word_spans(toks, q.kind)
+    out = []
+    for i, j in spans:
+        cand = Candidate(rank, i, j, q.kind)
+        _score(cand, toks, q)
+        out.append((cand, toks))
+    return out
+
+
+def asked_item_scores(question: str, texts: Sequence[str], terms: Sequence[str] | None = None,
+                      weight: Callable[[str], float] | None = None, carried_terms: Sequence[str] = ()
+                      ) -> list[float] | None:
+    """For each text, how well its best span answers what the question asks (the score
+    `find_short_answer` gives a span, without the cost of its sentence's rank); None when the question
+    asks for no kind of item (how, why, yes/no). A text holding nothing of the asked kind beyond the
+    question's own words scores NO_ITEM.
+
+    This tells a sentence that adds the asked-for item ("وتحمل اسم معطن السارة") from one that only
+    restates the question ("روسيا تستخدم قاعدة جوية نائية ...").
+    """
+    q = _asked(question, terms, weight or (lambda term: 1.0), carried_terms)
+    if q is None:
+        return None
+    out = []
+    for text in texts:
+        found = _candidates(q, text, 0, weight)
+        best = max((c.score for c, _ in found), default=NO_ITEM)
+        out.append(best)
+    return out
+
+
+NO_ITEM = -1.0  # `asked_item_scores` of a text with no candidate span
+
+
+def find_short_answer(question: str, citations: Sequence[Citation], terms: Sequence[str] | None = None,
+                      weight: Callable[[str], float] | None = None, carried_terms: Sequence[str] = ()
+                      ) -> tuple[ShortAnswer, Candidate] | None:
+    """The best span of the cited quotes for the kind the question asks, or None.
+
+    `terms` are the question's lexical terms (default: those of `question`); `carried_terms` those
+    of an earlier turn a follow-up leans on (words to avoid too, weighing half); `weight(term)` a
+    term's rarity (the lexical index's IDF; default 1 for every term). Returns the short answer
+    and the winning candidate, whose `why` says how it scored.
+    """
+    q = _asked(question, terms, weight or (lambda term: 1.0), carried_terms)
+    if q is None or not citations:
+        return None
     scored: list[tuple[Candidate, Citation, list[_Token]]] = []
     for rank, citation in enumerate(citations):
-        toks = _tokens(citation.quote, q.weights, weight)
-        top = max((t.rare for t in toks), default=0.0)
-        for tok in toks:
-            tok.rare = tok.rare / top if top > 0 else 0.0
-            if tok.norm in q.weights and tok.asked == 0.0:
-                tok.asked = 1e-6  # repeats the question; no weight as evidence
-            tok.anchor = bool(q.anchors & set(lexical_terms(tok.norm)))
-        if kind == "date":
-            spans = _date_spans(toks)
-        elif kind in ("count", "amount"):
-            spans = _number_spans(toks, kind, q.words)
-        else:
-            spans = _word_spans(toks, kind)
-        for i, j in spans:
-            cand = Candidate(rank, i, j, kind)
-            _score(cand, toks, q)
-            scored.append((cand, citation, toks))
+        scored += [(cand, citation, toks) for cand, toks in _candidates(q, citation.quote, rank, weight)]
     if not scored:
         return None
     best, citation, toks = max(scored, key=lambda item: item[0].score)
-    if kind in WORD_KINDS and best.score < MIN_WORD_SCORE:
+    if q.kind in WORD_KINDS and best.score < MIN_WORD_SCORE:
         return None  # only weak candidates: the sentences answer alone
     start, end = _trim(citation.quote, toks, best.i, best.j)
     text = citation.quote[start:end]

@@ -3,6 +3,7 @@
     import rawi
     bot = rawi.open_assistant(".rawi")
     print(bot.ask("من هو السفير الروسي لدى ليبيا؟").to_text())
+    bot = rawi.Assistant.open(".rawi", llm=my_llama_index_llm)   # any llama-index LLM, answers verified
 
 Importing this package loads nothing heavy; the names below load on first use.
 """
@@ -12,9 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rawi.compose import Rawi, open_assistant
+    from rawi.compose import Assistant, Rawi, open_assistant
 
-__all__ = ["Rawi", "open_assistant"]
+__all__ = ["Assistant", "Rawi", "open_assistant"]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,10 +4,11 @@
     bot = app.assistant()               # a rag.Assistant over them
     app.ingester().ingest([Path("data/corpus")])
 
-or, for answering only, `open_assistant(".rawi")`. Everything below this module receives its
-parts as arguments; the faces (the `rawi` command, `ui`, `eval`, `bench`) get them from here.
-Nothing here imports llama-index: rawi calls its embedder and LLM directly, and `vendors.llama`
-wraps them for llama-index code.
+or, for answering only, `open_assistant(".rawi")` or `Assistant.open(".rawi", llm=...)`.
+Everything below this module receives its parts as arguments; the faces (the `rawi` command, `ui`,
+`eval`, `bench`) get them from here. The LLM is a llama-index `LLM`: the one the `RAWI_LLM_*`
+settings configure (`vendors.llm`), or any instance handed in as `llm=`. Nothing here imports
+llama-index unless an LLM is configured or handed in, so extractive answering stays fast.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import ConfigError
 from core.offline import go_offline
 from core.settings import Settings
-from rag.assistant import Assistant
+from rag import assistant as engine
 from rag.extractive import ExtractiveAnswerer
 from rag.retrieve import HybridRetriever
 from vendors.chroma import EmbeddedWatch, build_chroma_client
@@ -28,6 +29,7 @@ from vendors.store import ChunkStore
 
 if TYPE_CHECKING:  # answering never loads the ingest pipeline (cold `rawi ask` stays fast)
     from ingest.pipeline import Ingester
+    from rag.conversations import ConversationStore
 
 class _FromSettings:
     """The LLM argument's default: build the one the `RAWI_LLM_*` settings configure."""
@@ -39,6 +41,32 @@ class _FromSettings:
 FROM_SETTINGS: Any = _FromSettings()
 
 
+class Assistant(engine.Assistant):
+    """`rag.Assistant` with its constructor from a store: `rawi.Assistant.open(".rawi", llm=...)`.
+
+    The engine class itself never imports this composition root (layers); this thin subclass is
+    what `Rawi.assistant()` and `open_assistant()` hand out, so both spellings give the same object.
+    """
+
+    @classmethod
+    def open(cls, store: str | Path | None = None, settings: Settings | None = None, *,
+             llm: Any = FROM_SETTINGS) -> "Assistant":
+        """The Assistant over an existing store. `llm`: any llama-index `LLM` instance; None for
+        offline extractive answers; by default the one the `RAWI_LLM_*` settings configure."""
+        return Rawi.open(store, settings, llm=llm).assistant()
+
+
+def checked_llm(llm: Any) -> Any:
+    """`llm` if it is None, the settings default, or a llama-index `LLM`; else a `ConfigError`."""
+    if llm is None or llm is FROM_SETTINGS:
+        return llm
+    from llama_index.core.base.llms.base import BaseLLM
+
+    if not isinstance(llm, BaseLLM):
+        raise ConfigError(f"llm= must be a llama-index LLM instance (llama_index.core.llms.LLM), not {type(llm).__name__}.")
+    return llm
+
+
 class Rawi:
     """rawi's parts for one store, built once: hand out assistants and ingesters that share them."""
 
@@ -46,17 +74,18 @@ class Rawi:
                  remember_queries: int = 64) -> None:
         """Wire parts already built (tests hand in their own); `Rawi.open` builds them from settings.
 
-        `llm`: an LLM client, None for offline extractive answers whatever the settings say, or by
+        `llm`: a llama-index `LLM` instance, None for offline extractive answers whatever the settings say, or by
         default the one the settings configure (built on first use)."""
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.lexical = LiveLexicalIndex(self.store, settings.store.path / "lexical")
-        self._llm = llm
+        self._llm = checked_llm(llm)
         # Remembered vectors: the same sentence or question is embedded once (see vendors.embedders).
         self.passages = PassageMemo(self.embedder.get_text_embedding_batch)
         self.queries = QueryMemo(self.embedder.get_query_embedding, max_items=remember_queries)
         self._assistant: Assistant | None = None
+        self._conversations: ConversationStore | None = None
 
     @property
     def llm(self) -> Any | None:
@@ -106,6 +135,12 @@ class Rawi:
             self._assistant = assistant
         return assistant
 
+    def conversations(self) -> ConversationStore:
+        """The saved chats and their feedback (`RAWI_CHATS_DB`, default `<store>/chats.sqlite3`), opened once."""
+        if self._conversations is None:
+            self._conversations = open_conversations(self.settings)
+        return self._conversations
+
     def ingester(self) -> Ingester:
         """An Ingester writing into this store with this embedder (the assistant sees its writes at once)."""
         from ingest.pipeline import Ingester
@@ -118,6 +153,14 @@ def open_assistant(store: str | Path | None = None, settings: Settings | None = 
                    llm: Any = FROM_SETTINGS) -> Assistant:
     """The Assistant over an existing store: `open_assistant(".rawi").ask("...")`."""
     return Rawi.open(store, settings, llm=llm).assistant()
+
+
+def open_conversations(settings: Settings) -> ConversationStore:
+    """The saved-chats database of these settings, without the embedder or Chroma (`rawi feedback export`)."""
+    from rag.conversations import ConversationStore
+    from vendors.chatdb import ChatDB
+
+    return ConversationStore(ChatDB(settings.store.chats_path))
 
 
 def build_embedder(settings: Settings) -> Any:

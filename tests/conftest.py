@@ -184,7 +184,10 @@ def verify_citations(corpus_texts: dict[str, str]):
     def check(answer) -> None:
         for c in answer.citations:
             assert c.file in corpus_texts, f"citation names an unknown file {c.file!r}"
-            assert 0 <= c.start < c.end <= len(corpus_texts[c.file]), c
+            if not c.supported and not c.quote:  # a claim its source does not hold, where nothing matched
+                assert c.start == c.end, c
+            else:
+                assert 0 <= c.start < c.end <= len(corpus_texts[c.file]), c
             assert c.quote == corpus_texts[c.file][c.start : c.end], f"quote differs from the file slice: {c}"
             assert 1 <= c.n <= len(answer.sources), f"[{c.n}] points past the {len(answer.sources)} sources"
             assert answer.sources[c.n - 1].file == c.file, f"[{c.n}] quotes {c.file}, not source {c.n}'s file"

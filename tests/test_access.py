@@ -213,15 +213,17 @@ def test_an_embeddings_server_echoing_the_key_gives_an_error_without_it(caplog):
 
 
 def test_an_llm_server_echoing_the_key_gives_an_error_without_it(caplog):
-    from vendors.llm import ChatLLM
+    from llama_index.core.llms import ChatMessage
+
+    from vendors.llm import OpenAICompatibleLLM
 
     caplog.set_level(logging.DEBUG)
     with EchoingServer() as server:
-        llm = ChatLLM(server.url, "test-model", LLM_KEY, timeout_s=10, max_retries=0, max_tokens=32, temperature=0)
+        llm = OpenAICompatibleLLM(server.url, "test-model", LLM_KEY, timeout_s=10, max_retries=0, max_tokens=32, temperature=0)
         with pytest.raises(LLMError) as raised:
-            llm.complete([{"role": "user", "content": "hi"}])
+            llm.chat([ChatMessage(role="user", content="hi")])
         with pytest.raises(LLMError) as streamed:
-            list(llm.stream([{"role": "user", "content": "hi"}]))
+            list(llm.stream_chat([ChatMessage(role="user", content="hi")]))
     for err in (raised.value, streamed.value):
         assert "refused the API key (401)" in str(err)
         assert_clean_error(err)
@@ -229,15 +231,15 @@ def test_an_llm_server_echoing_the_key_gives_an_error_without_it(caplog):
 
 
 def test_an_llm_error_names_the_server_without_the_credentials_of_its_url():
-    from vendors.llm import ChatLLM
+    from vendors.llm import OpenAICompatibleLLM
 
     with ScriptedOpenAIServer() as server:
         plain = server.base_url
         with_credentials = plain.replace("http://", f"http://reader:{PASSWORD}@")
-        llm = ChatLLM(with_credentials, "test-model", "", timeout_s=10, max_retries=0, max_tokens=32, temperature=0)
+        llm = OpenAICompatibleLLM(with_credentials, "test-model", "", timeout_s=10, max_retries=0, max_tokens=32, temperature=0)
         server.script(Reply.status(500))
         with pytest.raises(LLMError) as raised:
-            llm.complete([{"role": "user", "content": "hi"}])
+            llm.complete("hi")
     assert str(raised.value) == f"The language model at {plain} failed with HTTP 500."
     assert_clean_error(raised.value)
 

@@ -9,7 +9,9 @@ from core.arabic import lexical_terms
 from core.glossary import arabic_equivalents
 from core.results import Source
 from rag import extractive
-from rag.extractive import ExtractiveAnswerer, answer_type, question_terms
+from rag.extractive import ExtractiveAnswerer
+from rag.question import answer_type, premise_word, question_terms
+from rag.short_answer import NO_ITEM, asked_item_scores
 from rag.retrieve import query_terms
 
 
@@ -115,3 +117,35 @@ def test_an_english_questions_terms_are_the_names_the_corpus_knows_and_the_gloss
     assert set(lexical_terms("وكالة الأنباء")) <= set(terms)
     assert not set(lexical_terms("reported visited")) & set(terms)
     assert bot.answer_terms("ومتى زار حفتر بيلاروسيا؟") == question_terms("ومتى زار حفتر بيلاروسيا؟")
+
+
+@pytest.mark.parametrize("question, core", [
+    ("لماذا رفض الرئيس العفو عن الصيادين؟", "رفض"),
+    ("لماذا أُلغيت البطولة هذا العام؟", "لغي"),
+    ("لماذا فشلت التجربة؟", "فشل"),
+    ("لماذا تم تأجيل البطولة؟", "اجيل"),  # "تم" carries no claim
+    ("ولماذا رفضت الحكومة؟", "رفض"),
+])
+def test_the_claim_of_a_why_question_is_its_first_word_after_the_interrogative(question, core):
+    assert premise_word(question) == core
+
+
+@pytest.mark.parametrize("question", ["متى زار حفتر موسكو؟", "Why did Germany lose money?", "من هو السفير؟"])
+def test_questions_that_are_not_arabic_why_questions_take_no_claim_for_granted(question):
+    assert premise_word(question) == ""
+
+
+def test_a_sentence_adding_the_asked_name_scores_above_one_restating_the_question():
+    question = "ما اسم القاعدة الجوية التي تستخدمها روسيا قرب الكفرة؟"
+    echo = "روسيا تستخدم قاعدة جوية نائية في جنوب شرق ليبيا قرب الكفرة."
+    answer = "وأصبحت هذه القاعدة، وتحمل اسم معطن السارة، أحدث جزء من شبكة قواعد عسكرية."
+    echo_score, answer_score = asked_item_scores(question, [echo, answer])
+    assert answer_score > echo_score
+
+
+def test_a_sentence_with_nothing_of_the_asked_kind_scores_no_item():
+    assert asked_item_scores("متى زار حفتر موسكو؟", ["زار حفتر موسكو والتقى وزير الدفاع."]) == [NO_ITEM]
+
+
+def test_a_question_asking_for_no_kind_of_item_gets_no_item_scores():
+    assert asked_item_scores("كيف تطورت العلاقات؟", ["تطورت العلاقات كثيرا."]) is None

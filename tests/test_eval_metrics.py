@@ -258,3 +258,14 @@ def test_the_table_and_report_show_the_short_answer_figures():
     assert "s.F1" in table and "s.EM" in table and "short" in table
     assert "Short answers: 1 given, 0 not a verified slice" in table
     assert "s.F1" in format_markdown(metrics) and "*s.EM / s.F1*" in format_markdown(metrics)
+
+
+def test_citation_support_is_alce_recall_over_statements_and_precision_over_citations():
+    from eval.metrics import citation_support, statements
+
+    answer = "التقى حفتر شويغو [1]. ووقع صفقة نووية [2]. وهذا كل شيء."
+    assert statements(answer) == (2, 1)
+    got = citation_support(2, 1, 1, [True, False])
+    assert got["recall"] == pytest.approx(1 / 3)  # one statement held, of three (the uncited one counts)
+    assert got["precision"] == 0.5
+    assert citation_support(0, 0, 0, []) == {"recall": None, "precision": None}

@@ -157,6 +157,54 @@ def test_a_question_asking_for_a_date_or_number_the_articles_never_give_is_absta
     assert answer.citations == []
 
 
+# The chat page's example questions (ui.app.EXAMPLES) and a fact each answer must hold.
+EXAMPLE_FACTS = {
+    "من هو السفير الروسي لدى ليبيا؟": [["مولوتكوف", "أغانين"]],
+    "متى زار حفتر بيلاروسيا؟": [["فبراير"]],
+    "ما اسم القاعدة الجوية التي تستخدمها روسيا قرب الكفرة؟": [["معطن السارة"]],
+    "Who is the Russian deputy defence minister who visited Libya?": [["يفكوروف", "يوفقورف", "يفكيروف"]],
+}
+
+
+def test_the_example_facts_cover_every_example_on_the_chat_page():
+    from ui.app import EXAMPLES
+
+    assert sorted(EXAMPLES) == sorted(EXAMPLE_FACTS)
+
+
+@pytest.mark.parametrize("question", list(EXAMPLE_FACTS))
+def test_every_example_question_on_the_chat_page_is_answered_right(question, answer_of, verify_citations):
+    answer = answer_of(question)
+    assert not answer.abstained, answer.answer
+    assert contains_fact(answer.answer, EXAMPLE_FACTS[question]), answer.answer
+    # The short answer, when there is one, is the fact itself, not a word of the restated question.
+    if answer.short_answer is not None:
+        assert contains_fact(answer.short_answer.text, EXAMPLE_FACTS[question]), answer.short_answer
+    verify_citations(answer)
+
+
+def test_the_sentence_that_gives_the_asked_name_comes_before_the_one_that_restates_the_question(answer_of):
+    # «روسيا تستخدم قاعدة جوية نائية ...» restates the question; «وتحمل اسم معطن السارة» answers it,
+    # two sentences later: it must be the first quote.
+    answer = answer_of("ما اسم القاعدة الجوية التي تستخدمها روسيا قرب الكفرة؟")
+    assert "معطن السارة" in answer.citations[0].quote, [c.quote for c in answer.citations]
+
+
+@pytest.mark.parametrize("question", [
+    "لماذا رفض حفتر زيارة موسكو؟",  # he went, several times
+    "لماذا ألغت روسيا زيارة يفكوروف إلى بنغازي؟",  # the visits took place
+])
+def test_a_why_question_whose_claim_the_articles_never_make_is_abstained_on(question, answer_of):
+    answer = answer_of(question)
+    assert answer.abstained is True, answer.answer
+
+
+def test_a_why_question_whose_claim_the_articles_make_is_answered(answer_of, verify_citations):
+    answer = answer_of("لماذا زار حفتر موسكو؟")
+    assert not answer.abstained
+    verify_citations(answer)
+
+
 def test_a_name_given_in_the_sentence_after_the_best_match_is_part_of_the_answer(answer_of, verify_citations):
     answer = answer_of("ما اسم القاعدة الجوية القريبة من الكفرة التي باتت روسيا تستخدمها؟")
     assert "معطن السارة" in answer.answer, answer.answer

@@ -1,6 +1,6 @@
 """The import layers: every import points down a layer, and `rag/` and `ingest/` never import each other.
 
-    faces            cli (the `rawi` command), ui, eval, bench
+    faces            cli (the `rawi` command), ui, api, eval, bench
     composition root rawi (rawi.compose, and the package's lazy exports)
     engine           ingest | rag          (siblings: neither imports the other)
     vendors          vendors               (Chroma store, lexical index, embedders, LLM clients, locking)
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "vendors", "ingest", "rag", "rawi", "cli", "ui", "eval", "bench")
+PACKAGES = ("core", "vendors", "ingest", "rag", "rawi", "cli", "ui", "api", "eval", "bench")
 # (module prefix, layer); the longest matching prefix decides.
 LAYERS = {
     "core": 0,
@@ -28,6 +28,7 @@ LAYERS = {
     "rawi": 3,
     "cli": 4,
     "ui": 4,
+    "api": 4,
     "eval": 4,
     "bench": 4,
 }
@@ -116,6 +117,7 @@ def test_every_import_points_down_a_layer_and_rag_and_ingest_stay_apart():
     ("rag/planted.py", "from ui.app import build_app\n", "must point down"),
     ("rawi/compose_planted.py", "from eval import runner\n", "must point down"),
     ("rawi/planted.py", "from cli.main import main\n", "must point down"),
+    ("rag/planted.py", "from api.routes import build_api\n", "must point down"),
 ])
 def test_a_planted_upward_or_sideways_import_is_caught(tmp_path, where, planted, why):
     # A copy of the package layout (empty modules, so names resolve) with one offending file planted.

@@ -97,10 +97,47 @@ def test_a_marker_naming_a_source_becomes_a_citation_verified_against_the_file(b
     assert answer.answer == reply
     assert [c.n for c in answer.citations] == [n]
     assert "أغانين" in answer.citations[0].quote  # the sentence of source n that supports the claim
+    assert answer.citations[0].supported and answer.unsupported_claims == [] and answer.claims_checked == 1
     verify_citations(answer)
     assert_inside_cited_source(answer)
     assert answer.warnings == [] and answer.removed_markers == 0
     assert server.request_count == 1
+
+
+# --- false claims: flagged, never shown as verified ------------------------------------------------------
+
+MOSCOW_QUESTION = "من التقى حفتر في موسكو حسب السفير مولوتكوف؟"
+
+
+def test_a_claim_naming_another_minister_than_its_source_is_flagged_with_what_the_source_lacks(bot, server):
+    n = number_of_source_with(bot, MOSCOW_QUESTION, "باتروشيف")
+    reply = f"التقى حفتر في موسكو وزير الخارجية الروسي سيرغي لافروف وحده [{n}]."
+    server.script(Reply.text(reply))
+    answer = bot.ask(MOSCOW_QUESTION)
+    assert answer.answer == reply  # the claim keeps its text and its marker
+    [citation] = answer.citations
+    assert citation.n == n and citation.supported is False
+    [claim] = answer.unsupported_claims
+    assert claim.n == (n,) and "لافروف" in claim.missing and answer.claims_checked == 1
+    assert any("not supported" in w for w in answer.warnings), answer.warnings
+    data = answer.to_dict()
+    assert data["citations"][0]["supported"] is False
+    assert data["unsupported_claims"][0]["claim"].startswith("التقى حفتر في موسكو وزير الخارجية")
+    assert "not supported by this source" in answer.to_text()
+
+
+def test_a_made_up_deal_cited_to_a_real_source_is_flagged_beside_a_true_claim_that_is_not(bot, server, verify_citations):
+    n = number_of_source_with(bot, MOSCOW_QUESTION, "باتروشيف")
+    true_claim = f"التقى حفتر في موسكو وزير الدفاع سيرغي شويغو وأمين مجلس الأمن نيكولاي باتروشيف [{n}]."
+    made_up = f"ووقع الجانبان صفقة لبناء محطة نووية بقيمة 12 مليار دولار [{n}]."
+    server.script(Reply.text(f"{true_claim} {made_up}"))
+    answer = bot.ask(MOSCOW_QUESTION)
+    assert answer.claims_checked == 2
+    assert [c.claim for c in answer.unsupported_claims] == ["ووقع الجانبان صفقة لبناء محطة نووية بقيمة 12 مليار دولار"]
+    assert {"12", "1e9"} <= set(answer.unsupported_claims[0].missing)
+    supported = [c for c in answer.citations if c.supported]
+    assert len(supported) == 1 and "باتروشيف" in supported[0].quote
+    verify_citations(answer)
 
 
 def test_stream_yields_the_text_as_it_arrives_then_the_final_answer(bot, server, verify_citations):
@@ -347,8 +384,9 @@ def test_the_api_key_is_sent_to_the_server_but_never_appears_in_warnings_answers
 
     server.script(Reply.status(401, f"Incorrect API key provided: {KEY}"))
     with pytest.raises(LLMError) as raised:
-        bot.llm.complete([{"role": "user", "content": "hi"}])
+        bot.llm.complete("hi")
 
     seen = [answer.answer, *answer.warnings, json.dumps(answer.to_dict(), ensure_ascii=False), answer.to_text(),
-            str(raised.value), repr(raised.value), repr(bot.settings), str(bot.settings.model_dump())]
+            str(raised.value), repr(raised.value), repr(bot.settings), str(bot.settings.model_dump()),
+            repr(bot.llm), bot.llm.model_dump_json(), str(bot.llm.to_dict())]
     assert not [s for s in seen if KEY in s]

@@ -28,7 +28,7 @@ def test_readme_lists_every_setting_with_its_env_var_and_default():
                 assert f"`{default}`" in row, f"README shows a stale default for {section}.{name}"
 
 
-PACKAGES = ("core", "vendors", "ingest", "rag", "rawi", "cli", "ui", "eval", "bench")
+PACKAGES = ("core", "vendors", "ingest", "rag", "rawi", "cli", "ui", "api", "eval", "bench")
 
 
 def file_map_paths() -> list[str]:
@@ -58,3 +58,21 @@ def test_no_file_refers_to_a_design_document_outside_the_repository():
                and not any(part.startswith(".") or part.endswith(".egg-info") for part in p.relative_to(ROOT).parts)]
     found = [str(p.relative_to(ROOT)) for p in tracked if outside in p.read_text(encoding="utf-8", errors="ignore")]
     assert found == []
+
+
+def readme_llama_index_example() -> str:
+    section = README.split("## Using rawi from llama-index", 1)[1].split("\n## ", 1)[0]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_llama_index_example_runs_against_the_sample_store(sample_store_settings, corpus_dir, tmp_path, monkeypatch,
+                                                                 capsys):
+    # The example's relative paths (.rawi, data/corpus) as they are after `make run` in a checkout.
+    (tmp_path / ".rawi").symlink_to(sample_store_settings.store.path, target_is_directory=True)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "corpus").symlink_to(corpus_dir, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(readme_llama_index_example(), "README.md", "exec"), {"__name__": "readme_example"})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("llm unknown") and "cites no source" in printed[0]
+    assert len(printed) == 1 + 3 + 1 and printed[-1].split()[0].isdigit()

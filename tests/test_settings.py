@@ -23,6 +23,7 @@ OLD_ENV_VARS = [
     ("RAWI_STORE", "store.path", Path(".rawi"), "/tmp/some-store", Path("/tmp/some-store")),
     ("RAWI_CORPUS", "store.corpus", Path("data/corpus"), "/tmp/articles", Path("/tmp/articles")),
     ("RAWI_COLLECTION", "store.collection", "rawi", "news", "news"),
+    ("RAWI_CHATS_DB", "store.chats_db", None, "/srv/rawi/chats.db", Path("/srv/rawi/chats.db")),
     ("RAWI_CHROMA_HOST", "chroma.host", "", "db.internal", "db.internal"),
     ("RAWI_CHROMA_PORT", "chroma.port", 8000, "9001", 9001),
     ("RAWI_CHROMA_SSL", "chroma.ssl", False, "true", True),
@@ -67,6 +68,10 @@ OLD_ENV_VARS = [
     ("RAWI_AUTH", "serve.auth", "", "reader:pw", "reader:pw"),
     ("RAWI_MAX_SESSIONS", "serve.max_sessions", 1000, "20", 20),
     ("RAWI_MAX_UPLOAD_MB", "serve.max_upload_mb", 5.0, "1.5", 1.5),
+    ("RAWI_API_KEYS", "serve.api_keys", "", "key-1,key-2", "key-1,key-2"),
+    ("RAWI_API_MAX_BODY_KB", "serve.api_max_body_kb", 1024, "64", 64),
+    ("RAWI_LOGIN_MAX_FAILURES", "serve.login_max_failures", 5, "3", 3),
+    ("RAWI_LOGIN_WINDOW_S", "serve.login_window_s", 300.0, "60", 60.0),
 ]
 
 

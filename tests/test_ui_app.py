@@ -424,6 +424,29 @@ def test_ask_endpoint_answers_a_hostile_request_with_a_message_and_keeps_serving
     assert "event: complete" in call([AMBASSADOR_Q])  # the next request is answered
 
 
+def test_one_shot_ask_calls_leave_no_session_state_but_a_client_session_keeps_its_own(served):
+    from gradio_client import Client
+
+    def call_without_session(question: str) -> str:
+        request = urllib.request.Request(served.url + "gradio_api/call/ask", data=json.dumps({"data": [question]}).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=15) as reply:
+            event_id = json.loads(reply.read())["event_id"]
+        with urllib.request.urlopen(served.url + f"gradio_api/call/ask/{event_id}", timeout=60) as events:
+            assert "event: complete" in events.read().decode("utf-8")
+        return event_id
+
+    sessions = served.app.state_holder.session_data
+    before = set(sessions)
+    event_ids = [call_without_session(AMBASSADOR_Q) for _ in range(5)]
+    assert not set(event_ids) & set(sessions)
+    assert set(sessions) - before == set()
+
+    client = Client(served.url, verbose=False, analytics_enabled=False, download_files=False)
+    client.predict(AMBASSADOR_Q, api_name="/ask")
+    assert client.session_hash in sessions  # a session that brought its own hash is left alone
+
+
 def test_login_is_required_when_set_and_the_password_never_shows(corpus_rig):
     from gradio_client import Client
 
@@ -524,17 +547,21 @@ def test_llm_answer_streams_into_the_page_and_falls_back_when_the_llm_is_down(ll
     assert SECRET not in out and SECRET not in errs and SECRET not in caplog.text
 
 
-def test_rawi_serve_launches_the_app_and_warns_about_an_open_address_without_login(corpus_rig, monkeypatch, capsys):
+def test_rawi_serve_launches_the_app_and_warns_about_an_open_address_without_login(corpus_rig, monkeypatch, capsys,
+                                                                                   tmp_path):
     import ui.app
     from cli.main import main
     from ui.app import auth_pair
 
     launched = {}
     monkeypatch.setenv("RAWI_EMBEDDER", "hashing")
-    monkeypatch.setattr(ui.app, "launch", lambda assistant, ingester, serve, *, host, port: launched.update(
-        host=host, port=port, mode=assistant.mode, uploads=ingester is not None, auth=auth_pair(serve)))
+    monkeypatch.setenv("RAWI_CHATS_DB", str(tmp_path / "chats.sqlite3"))
+    monkeypatch.setattr(ui.app, "launch", lambda assistant, ingester, serve, *, host, port, conversations: launched.update(
+        host=host, port=port, mode=assistant.mode, uploads=ingester is not None, auth=auth_pair(serve),
+        chats=str(conversations.db.path)))
     assert main(["serve", "--store", str(corpus_rig.settings.store.path), "--host", "0.0.0.0", "--port", "7999"]) == 0
-    assert launched == {"host": "0.0.0.0", "port": 7999, "mode": "extractive", "uploads": True, "auth": None}
+    assert launched == {"host": "0.0.0.0", "port": 7999, "mode": "extractive", "uploads": True, "auth": None,
+                        "chats": str(tmp_path / "chats.sqlite3")}
     assert "RAWI_AUTH" in capsys.readouterr().err
     monkeypatch.setenv("RAWI_AUTH", "reader:pw")
     assert main(["serve", "--store", str(corpus_rig.settings.store.path)]) == 0

@@ -21,7 +21,7 @@ AMBASSADOR_Q = "من هو السفير الروسي لدى ليبيا؟"
 VISIT_Q = "متى زار حفتر بيلاروسيا؟"
 BASE_Q = "ما اسم القاعدة الجوية التي تستخدمها روسيا قرب الكفرة؟"  # long, no pronoun: never treated as a follow-up
 UPDATE = {"__type__": "update"}  # what gr.skip() returns: leave that output as it is
-OUTPUTS = ("chat", "sources", "box", "turns", "status")
+OUTPUTS = ("chat", "sources", "box", "turns", "status", "conversation", "browser_conversation", "saved_list")
 
 pytestmark = [
     pytest.mark.slow,

@@ -235,3 +235,22 @@ def test_a_short_answer_is_escaped_and_an_answer_without_one_is_unchanged():
     plain.answer = plain.answer.split(" — ", 1)[1]
     assert "rawi-short" not in answer_message_html(plain, 1)
     assert "<strong>" in pending_answer_html("**2019** — جملة", 1) and "**" not in shown(pending_answer_html("**2019** — جملة", 1))
+
+
+def test_an_unsupported_claim_is_marked_beside_it_and_in_its_source_all_escaped():
+    from core.results import UnsupportedClaim
+
+    text = "قال السفير إن حفتر التقى شويغو. وأضاف أن الوفد ضم 9 ضباط."
+    ans = Answer("التقى حفتر لافروف <b>وحده</b> [1]. وضم الوفد 9 ضباط [1].", False, "llm",
+                 citations=[Citation(1, "002_x.txt", 0, 0, "", supported=False),
+                            Citation(1, "002_x.txt", 32, len(text), text[32:])],
+                 sources=[Source("002_x.txt", "c1", 1.0, text, 0, len(text))], question="من التقى حفتر؟",
+                 unsupported_claims=[UnsupportedClaim("التقى حفتر لافروف <b>وحده</b>", (1,), ("لافروف",))])
+    message = answer_message_html(ans, turn=3)
+    flagged = message[message.index("rawi-unsupported-claim") : message.index("rawi-unsupported-mark")]
+    assert "لافروف" in flagged and "ضباط" not in flagged  # the flag sits on its own claim, not the next one
+    assert "غير مدعوم بالمصدر [1]" in shown(message) and "<b>" not in message
+    section = sources_section_html(ans, {"002_x.txt": text}, turn=3)
+    assert "rawi-unsupported-source" in section and "هذا المصدر لا يذكر" in shown(section)
+    assert "التقى حفتر لافروف <b>وحده</b>" in shown(section) and "<b>" not in section
+    assert section.count("<mark") == 1  # only the supported citation is highlighted as a quote

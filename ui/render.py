@@ -29,6 +29,7 @@ _ESCAPES = {
 }
 _ESCAPE_RE = re.compile("[" + re.escape("".join(_ESCAPES)) + "]")
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+_ANY_MARKER = re.compile(r"\[\s*[0-9٠-٩]+(?:\s*[,،]\s*[0-9٠-٩]+)*\s*\]")
 _BLANK_LINE = re.compile(r"\n[ \t\u00a0]*\n")
 _LEADING_BOLD = re.compile(r"^\*\*([^*\n]+)\*\*")
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
@@ -132,7 +133,11 @@ def answer_message_html(answer: Answer, turn: int) -> str:
         parts.append(f'<div class="rawi-badge">{esc(label)}</div>')
     cited = sorted({c.n for c in answer.citations})
     short = answer.short_answer
-    parts.append(f'<span class="rawi-answer-text">{answer_text_html(answer.answer, turn, cited, short)}</span>')
+    if answer.unsupported_claims:
+        body = _flagged_answer_html(answer, turn, cited)
+    else:
+        body = answer_text_html(answer.answer, turn, cited, short)
+    parts.append(f'<span class="rawi-answer-text">{body}</span>')
     if cited:
         by_file: dict[str, list[int]] = {}
         for n in cited:
@@ -144,6 +149,32 @@ def answer_message_html(answer: Answer, turn: int) -> str:
     for warning in answer.warnings:
         parts.append(f'<div class="rawi-warning" dir="auto">⚠ {text_html(redact_urls(warning))}</div>')
     return f'<div class="{" ".join(classes)}" dir="{d}" id="rawi-answer-{turn}">{"".join(parts)}</div>'
+
+
+def _claim_key(text: str) -> str:
+    """A sentence as `UnsupportedClaim.claim` spells it: no markers, single spaces, no final full stop."""
+    text = " ".join(_ANY_MARKER.sub(" ", text).split())
+    return re.sub(r"\s+([.!?؟،,؛])", r"\1", text).strip(" .")
+
+
+def _flagged_answer_html(answer: Answer, turn: int, cited: list[int]) -> str:
+    """An LLM answer whose unsupported claims are marked where they stand: underlined, with ⚠ and
+    the sources they cite, so the reader sees which sentence its source does not back."""
+    claims = {c.claim: c for c in answer.unsupported_claims}
+    out = []
+    for sentence in re.split(r"(?<=[.!?؟؛])(\s+)(?!\[)", answer.answer):
+        key = _claim_key(sentence)
+        flagged = next((c for text, c in claims.items() if text and (text == key or text in key)), None)
+        html = answer_text_html(sentence, turn, cited)
+        if flagged is None or not key:
+            out.append(html)
+            continue
+        marks = "".join(f"[{n}]" for n in flagged.n)
+        label = (f"غير مدعوم بالمصدر {marks}" if direction(answer.answer) == "rtl"
+                 else f"not supported by source {marks}")
+        out.append(f'<span class="rawi-unsupported-claim" title="{esc(label)}">{html}</span>'
+                   f'<span class="rawi-unsupported-mark" title="{esc(label)}">⚠ {bdi(label)}</span>')
+    return "".join(out)
 
 
 def toast_html(message: str) -> str:
@@ -279,9 +310,15 @@ def sources_section_html(answer: Answer, file_texts: dict[str, str], turn: int, 
                 f'{_quote_html(c.quote, 0, len(c.quote), None if strong is None else (strong[0] - c.start, strong[1] - c.start))}'
                 "</div>" for c in cites)
         else:
-            body = passage_html(text, [(c.start, c.end) for c in cites], strong=strong)
-        parts.append(f'<details class="rawi-source rawi-cited-source" id="rawi-src-{turn}-{n}" open>'
-                     f"{_source_head(n, first.title, first.file, first.date)}{body}</details>")
+            body = passage_html(text, [(c.start, c.end) for c in cites if c.end > c.start], strong=strong)
+        flagged = [c for c in answer.unsupported_claims if n in c.n]
+        warn = "".join(
+            f'<div class="rawi-unsupported-note" dir="{direction(c.claim)}">⚠ '
+            + esc("هذا المصدر لا يذكر: " if direction(c.claim) == "rtl" else "This source does not state: ")
+            + f"«{text_html(c.claim)}»</div>" for c in flagged)
+        unsupported = " rawi-unsupported-source" if flagged else ""
+        parts.append(f'<details class="rawi-source rawi-cited-source{unsupported}" id="rawi-src-{turn}-{n}" open>'
+                     f"{_source_head(n, first.title, first.file, first.date)}{warn}{body}</details>")
     others = [(n, s) for n, s in enumerate(answer.sources, start=1) if n not in by_n]
     if others:
         label = "مقاطع أخرى مسترجعة" if by_n else "المقاطع المسترجعة"

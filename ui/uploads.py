@@ -26,7 +26,7 @@ from typing import Any
 from core.arabic import INVISIBLE
 from core.errors import RawiError
 
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 UPLOADS_DIRNAME = "uploads"
 MAX_FILES_PER_UPLOAD = 50  # one batch; the files past it are refused, each with a message
 _MAX_NAME = 100
@@ -48,10 +48,10 @@ def safe_name(original: str) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     stem, dot, suffix = name.rpartition(".")
     if not dot:
-        raise UploadRefused("الملف بلا امتداد؛ المقبول: .txt و.md و.html")
+        raise UploadRefused("الملف بلا امتداد؛ المقبول: .txt و.md و.html و.pdf و.docx")
     suffix = "." + suffix.lower().strip()
     if suffix not in UPLOAD_SUFFIXES:
-        raise UploadRefused(f"نوع الملف {suffix} غير مقبول؛ المقبول: .txt و.md و.html")
+        raise UploadRefused(f"نوع الملف {suffix} غير مقبول؛ المقبول: .txt و.md و.html و.pdf و.docx")
     stem = _UNSAFE.sub("_", stem).strip(" ._")
     stem = re.sub(r"\s+", "_", stem)
     stem = re.sub(r"_+", "_", stem)

@@ -222,7 +222,7 @@ class OpenAICompatibleEmbedding(Embedder):
         return self._client
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
-        from vendors.llm import api_error
+        from vendors.api_errors import api_error
 
         try:
             reply = self.client.embeddings.create(model=self.model_name.split(":", 1)[1], input=texts)

@@ -4,8 +4,9 @@
 (used by the benchmark's stock `VectorStoreIndex` baseline, and by anyone plugging rawi's
 embedder into their own llama-index pipeline); it first points llama-index's global defaults at
 that embedder and at an LLM that refuses, so a forgotten argument can never reach OpenAI.
-rawi's own answering path does not import llama-index (it costs ~2 s at start-up); importing
-this module does.
+rawi's LLM is itself a llama-index `LLM` (`vendors.llm`), always handed over explicitly, never
+taken from these globals. Extractive answering does not import llama-index (it costs ~2 s at
+start-up); importing this module does.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class NoLLMConfigured(CustomLLM):
 
 
 def install_global_defaults(embedding: BaseEmbedding) -> None:
-    """Point llama-index's globals at our embedder and a refusing LLM (rawi never calls an LLM through llama-index)."""
+    """Point llama-index's globals at our embedder and a refusing LLM (rawi passes its LLM explicitly, never via globals)."""
     LlamaSettings.embed_model = embedding
     LlamaSettings.llm = NoLLMConfigured()
 

@@ -1,39 +1,71 @@
-"""A chat LLM behind the OpenAI API shape (OpenAI, Ollama, vLLM, llama.cpp's server, LM Studio).
+"""rawi's chat LLM behind the OpenAI API shape (OpenAI, Ollama, vLLM, llama.cpp's server, LM Studio),
+as a llama-index `LLM`: the one interface rawi's engine talks to (`chat`, `stream_chat`).
 
-Uses the `openai` client directly, not llama-index's OpenAILike: llama-index retries on top of
-the client's own retries (max_retries=2 gave 6 HTTP attempts), and streaming errors surface as
-raw httpx exceptions either way. Here `max_retries=N` means at most N+1 requests, every timeout
-is explicit, and every failure becomes an `LLMError` whose message never contains the API key.
+`RAWI_LLM_*` settings build this one; any other llama-index LLM can be handed to rawi instead.
+It calls the `openai` client directly rather than wrapping llama-index's OpenAILike: that one
+retries on top of the client's own retries (max_retries=2 gave 6 HTTP attempts), and its streaming
+errors surface as raw httpx exceptions. Here `max_retries=N` means at most N+1 requests per call,
+every timeout is explicit, and every failure becomes an `LLMError` whose message never contains
+the API key (the key is private state: no field, no repr, no serialisation). Importing this
+module imports llama-index; only LLM mode does.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, Iterator
+from typing import Any, Sequence
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.llms import CustomLLM
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from pydantic import Field, PrivateAttr
 
 from core.errors import LLMError
+from vendors.api_errors import api_error, display_url
 
 
-class ChatLLM:
-    """Non-streamed and streamed chat completions with bounded retries and a clear error."""
+class OpenAICompatibleLLM(CustomLLM):
+    """Chat completions, whole or streamed, with bounded retries and clean errors."""
+
+    model: str = Field(description="Model name sent to the server.")
+    base_url: str = Field("", description="OpenAI-compatible base URL; empty: the OpenAI API.")
+    max_tokens: int = Field(512, description="Most tokens per reply.")
+    temperature: float = Field(0.0, description="Sampling temperature.")
+    timeout_s: float = Field(60.0, description="Seconds before one request is given up.")
+    max_retries: int = Field(1, description="Retries of a failed request: at most max_retries + 1 requests per call.")
+    _client: Any = PrivateAttr(default=None)
 
     def __init__(self, base_url: str, model: str, api_key: str, *, timeout_s: float, max_retries: int,
                  max_tokens: int, temperature: float) -> None:
         import openai
 
-        self.model = model
-        self.base_url = base_url
-        self.max_tokens = max_tokens
-        self.temperature = temperature
+        super().__init__(model=model, base_url=base_url, max_tokens=max_tokens, temperature=temperature,
+                         timeout_s=timeout_s, max_retries=max_retries)
         self._client = openai.OpenAI(
             base_url=base_url or None, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries
         )
 
-    def complete(self, messages: list[dict[str, str]]) -> tuple[str, dict[str, int]]:
-        """The whole reply and the server's reported usage (may be empty)."""
+    @classmethod
+    def class_name(cls) -> str:
+        return "RawiOpenAICompatibleLLM"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(model_name=self.model, num_output=self.max_tokens, is_chat_model=True)
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """The whole reply; the server's usage (when it reports one) is in `additional_kwargs`."""
         try:
             reply = self._client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=self.max_tokens, temperature=self.temperature
+                model=self.model, messages=_wire(messages), max_tokens=self.max_tokens, temperature=self.temperature
             )
             text = reply.choices[0].message.content or ""
         except Exception as err:  # openai, httpx and JSON errors alike
@@ -41,15 +73,23 @@ class ChatLLM:
         usage = {}
         if getattr(reply, "usage", None) is not None:
             usage = {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens}
-        return text, usage
+        return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), additional_kwargs=usage)
 
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
-        """Text deltas as they arrive; raises `LLMError` if the stream fails or ends without finishing."""
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Responses as the text arrives (`delta` the new piece); `LLMError` if the stream fails or is cut off."""
         try:
             stream = self._client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=self.max_tokens, temperature=self.temperature,
+                model=self.model, messages=_wire(messages), max_tokens=self.max_tokens, temperature=self.temperature,
                 stream=True,
             )
+        except Exception as err:
+            raise self._error(err) from None
+        return self._responses(stream)
+
+    def _responses(self, stream: Any) -> ChatResponseGen:
+        text = ""
+        try:
             finished = received = False
             for chunk in stream:
                 received = True
@@ -57,7 +97,9 @@ class ChatLLM:
                     continue
                 choice = chunk.choices[0]
                 if choice.delta is not None and choice.delta.content:
-                    yield choice.delta.content
+                    text += choice.delta.content
+                    yield ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
+                                       delta=choice.delta.content)
                 if choice.finish_reason:
                     finished = True
             if not received:  # e.g. HTTP 200 with a body that is not a stream of JSON events
@@ -70,55 +112,28 @@ class ChatLLM:
         except Exception as err:
             raise self._error(err) from None
 
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        reply = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)])
+        return CompletionResponse(text=reply.message.content or "", additional_kwargs=reply.additional_kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        for reply in self.stream_chat([ChatMessage(role=MessageRole.USER, content=prompt)]):
+            yield CompletionResponse(text=reply.message.content or "", delta=reply.delta)
+
     def _error(self, err: Exception) -> LLMError:
         return api_error(err, "The language model", self.base_url or "the OpenAI API")
 
 
-def display_url(url: str) -> str:
-    """`url` as it may be shown or logged: scheme, host, port and path; no user:password@, query or fragment."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, "", "")) if parts.scheme else url.split("?")[0]
-    except ValueError:
-        return "(URL)"
+def _wire(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+    """llama-index chat messages as the OpenAI API's JSON (text only)."""
+    return [{"role": str(getattr(m.role, "value", m.role)), "content": m.content or ""} for m in messages]
 
 
-def api_error(err: Exception, what: str, url: str) -> LLMError:
-    """An `LLMError` that says what went wrong with an OpenAI-shaped server, in words.
-
-    Built from the error's type and HTTP status only: never from the server's reply body or the
-    exception text, which may echo the API key ("Incorrect API key provided: sk-..."), and with
-    the URL's credentials and query string removed.
-    """
-    import httpx
-    import openai
-
-    where = display_url(url)
-    if isinstance(err, openai.APITimeoutError):
-        return LLMError(f"{what} at {where} did not answer in time.")
-    if isinstance(err, openai.APIConnectionError):
-        return LLMError(f"{what} at {where} cannot be reached.")
-    if isinstance(err, openai.RateLimitError):
-        return LLMError(f"{what} at {where} is rate-limiting requests (429); try again shortly.")
-    if isinstance(err, openai.AuthenticationError):
-        return LLMError(f"{what} at {where} refused the API key (401).")
-    if isinstance(err, openai.APIStatusError):
-        return LLMError(f"{what} at {where} failed with HTTP {err.status_code}.")
-    if isinstance(err, (json.JSONDecodeError, ValueError)):
-        return LLMError(f"{what} at {where} sent a reply that is not valid JSON.")
-    if isinstance(err, httpx.TransportError):  # the connection dropped while the reply was streaming in
-        return LLMError(f"{what} at {where} dropped the connection; the reply was cut off before it finished.")
-    return LLMError(f"{what} at {where} failed ({type(err).__name__}).")
-
-
-def build_chat_llm(llm: Any) -> ChatLLM:
-    """The client for an LLM section of the settings (`core.settings.LLMSettings`)."""
-    return ChatLLM(
+def build_chat_llm(llm: Any) -> OpenAICompatibleLLM:
+    """The LLM for an LLM section of the settings (`core.settings.LLMSettings`)."""
+    return OpenAICompatibleLLM(
         llm.base_url, llm.model, llm.api_key.get_secret_value(),
         timeout_s=llm.timeout_s, max_retries=llm.max_retries,
         max_tokens=llm.max_tokens, temperature=llm.temperature,

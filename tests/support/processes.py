@@ -75,7 +75,8 @@ class ChromaServer:
         self.log = open(path.parent / f"chroma-{self.port}.log", "wb")
         self.proc = subprocess.Popen([str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1",
                                       "--port", str(self.port)], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        # A loaded machine has been seen to need more than a minute to start it (its first start compiles).
+        deadline = time.monotonic() + 180
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=2):

@@ -1,0 +1,483 @@
+"""Is a claim supported by the sentences it cites? The facts of one sentence checked against a source.
+
+A claim is one sentence (or clause) of an LLM answer that carries `[n]`. It is *supported* by
+source n when one window of the source (one sentence, or two adjacent ones) holds the claim's
+key content:
+- **numbers** (digits in any script, number words, ordinals, the scale words مليون / مليار /
+  million / billion), **dates** (months under any of their names, Gregorian, Levantine or
+  English, and weekdays) must all be there, as the same values;
+- **names and content words**: names (English capitalised words, Arabic words after a title or a
+  place noun) and Arabic nouns with the article must be found; other words that are not *generic*
+  (function words, verbs of saying, meeting and discussing, vague nouns: `GENERIC`) must be found
+  too, except a quarter of them at most that no other passage of the sources holds (`check`);
+  found means, after Arabic normalisation and light stemming (`core.arabic`), as
+  the same stem, a stem one is a prefix of the other (الروسي / روسيا), a transliteration
+  variant (شويغو / شويجو), or a word of the same synonym group (`SYNONYMS`). An English claim's
+  words are looked for through the English->Arabic glossary (`core.glossary`); English names
+  (capitalised words) through their transliteration key; English words the glossary does not
+  know cannot be checked and are not required;
+- **negation**: a claim that says "did not" (لم، لن، ليس، not, never …) needs a window
+  that negates too.
+
+This is lexical entailment, not understanding: it catches a name swapped, a number or date
+changed, a claim from no source and a claim cited to the wrong source, and it misses a
+swap of roles between two names that both stand in the window (see the README's figures).
+Which sentences an answer cites is `rag.citations`; nothing here reads files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key
+from core.glossary import arabic_equivalents
+
+WINDOW = 3  # a claim may draw on this many adjacent sentences of its source
+
+
+def _norm_set(words: str) -> frozenset[str]:
+    return frozenset(normalize(w) for w in words.split())
+
+
+# Words a faithful paraphrase changes freely: their absence from the source says nothing.
+GENERIC = _norm_set(
+    """
+    وقد فقد لكن ولكن بل حيث كما وكما اذ إذ إذا اذا أيضا أيضاً كذلك فقط نحو حول بشأن خلال عبر لدى لدي الى إلى إلي
+    منذ بعد قبل أثناء اثناء عند عندما حين حينما بينما وبينما فيما وفيما ثم بعدما قبلما سوى أكثر اكثر أقل اقل نفس نفسه
+    وهي وهو وهم هذا وهذا هذه وهذه ذلك وذلك تلك وتلك التي الذي الذين اللذين وقد ولقد كانت وكانت كان وكان يكون تكون
+    أن وأن إن وإن أنه وأنه إنه انه أنها إنها بأن بان لأن لان كي لكي حتى عدة عدد بعض كل جميع كافة مختلف
+    قال وقال قالت وقالت يقول تقول أكد وأكد أكدت يؤكد تؤكد أوضح وأوضح أوضحت أضاف وأضاف أضافت وأضافت يضيف
+    ذكر وذكر ذكرت وذكرت يذكر أشار وأشار أشارت يشير تشير صرح وصرح صرحت أعلن وأعلن أعلنت وأعلنت يعلن كشف وكشف كشفت
+    أفاد وأفاد أفادت نقل ونقل نقلت ونقلت نقلا نقلاً وفق وفقا وفقاً بحسب حسب بحسبه طبقا لفت وتابع تابع
+    جرى وجرى تم وتم يتم تمت جاء وجاء جاءت يأتي تأتي يأتى تأتى أتى
+    التقى والتقى التقت يلتقي يلتقى سيلتقي سيلتقى لقاء اللقاء لقاءات اجتمع واجتمع اجتماع الاجتماع اجتماعا اجتماعات
+    بحث وبحث بحثت ناقش وناقش ناقشت يناقش مناقشة لمناقشة مناقشات تباحث التباحث محادثات المحادثات مباحثات المباحثات
+    تناول وتناول تناولت تطرق تطرقت
+    قام وقام قامت يقوم أجرى أجرت إجراء شهد وشهدت شهدت
+    أمر الأمر أمور مسألة مسائل شأن الشأن شؤون قضية قضايا ملف ملفات موضوع مواضيع جانب الجانب الجانبان الجانبين
+    طرف الطرف الطرفان الطرفين الأطراف إطار الإطار مجال المجال مجالات سبل وسبل السبل أوجه
+    ما هو وهي هي هم هما ضمن بين وبين مع ومع معه معها معهم برفقة رفقة
+    the a an this that these those also as well including about regarding during while whereas after before
+    said says say told stated added noted according reportedly reported announced stressed
+    met meet meets meeting held hold discussed discuss discussion talks talk spoke
+    يرى ترى رأى رأت يعتبر اعتبر ويرى يوم اليوم المقرر المنتظر بسبب نتيجة جراء إثر اثر وسط ظل
+    ضد بدأ بدأت يبدأ جديد جديدة كبير كبيرة كبرى مهم مهمة هام هامة رسمي رسمية رسميا رسمياً
+    """
+)
+
+# Paraphrase groups: a claim word matches any word of its group found in the window.
+SYNONYMS: tuple[frozenset[str], ...] = tuple(
+    _norm_set(group) for group in (
+        "زار زيارة زيارته زيارتها يزور توجه وصل وصول وصوله",
+        "استقبل استقبال استقباله استقبله",
+        "رافق يرافق رفقة برفقة مرافق المرافق رافقه ضم يضم",
+        "وزير الوزير وزارة الوزارة",
+        "رئيس الرئيس رئاسة ترأس يرأس رأس",
+        "قائد القائد قيادة القيادة يقود قاد",
+        "سلاح السلاح أسلحة الأسلحة تسليح التسليح",
+        "توريد تزويد تزود يزود إمداد امداد إرسال ارسال",
+        "حظر الحظر منع",
+        "دعم الدعم يدعم تدعم مساندة",
+        "جيش الجيش القوات قوات",
+        "عسكري العسكري عسكرية العسكرية العسكريين عسكريين",
+        "هدف الهدف تهدف يهدف أهداف بهدف غاية",
+        "نفى تنفي ينفي نفت",
+        "عاصمة العاصمة",
+        "سفير السفير",
+        "مصادر المصادر مصدر",
+        "ابن نجل ابنيه ابناه أبناء",
+        "مقاتلات طائرات",
+        "مرتزقة متعاقدين متعاقدون",
+        "الإرهاب الارهاب الإرهابيين الارهابيين الإرهابية الارهابية",
+        "عام سنة العام السنة أعوام سنوات",
+        "يتحدث تحدث يتكلم تكلم الحديث",
+        "عقد عقود العقود صفقة صفقات الصفقات اتفاق اتفاقية",
+        "عهد فترة حكم عصر",
+        "متشدد متشددة المتشددة الجماعات التنظيمات تنظيم جماعة جماعات",
+        "قريب قرب بالقرب",
+        "بحري بحرية",
+        "منسق تنسيق بالتنسيق ينسق",
+        "مبرم المبرمة أبرم أبرمت",
+        "ضابط ضباط الضباط العسكريين عسكريين",
+        "أجندة جدول",
+        "صحيفة صحف الصحيفتان صحيفتا الصحف",
+    )
+)
+
+_MONTHS = {
+    # English "may" is left out: it is far more often the verb.
+    1: "يناير january", 2: "فبراير شباط february", 3: "مارس آذار march", 4: "أبريل ابريل إبريل نيسان april",
+    5: "مايو أيار", 6: "يونيو يونيه حزيران june", 7: "يوليو يوليه تموز july", 8: "أغسطس اغسطس آب august",
+    9: "سبتمبر أيلول september", 10: "أكتوبر october", 11: "نوفمبر november", 12: "ديسمبر december",
+}
+MONTHS = {normalize(w): m for m, words in _MONTHS.items() for w in words.split()}
+# Levantine months of two words: the second word decides (تشرين الأول / الثاني, كانون الأول / الثاني).
+_TWO_WORD_MONTHS = {("تشرين", "الاول"): 10, ("تشرين", "الثاني"): 11, ("كانون", "الاول"): 12, ("كانون", "الثاني"): 1}
+_WEEKDAYS = {
+    1: "الاثنين الإثنين monday", 2: "الثلاثاء tuesday", 3: "الأربعاء wednesday",
+    4: "الخميس thursday", 5: "الجمعة friday", 6: "السبت saturday", 7: "الأحد sunday",
+}
+WEEKDAYS = {normalize(w): d for d, words in _WEEKDAYS.items() for w in words.split()}
+for _prefix in ("و", "ب", "وب"):  # "وفي الثلاثاء", "بالأربعاء"
+    WEEKDAYS.update({_prefix + w: d for w, d in list(WEEKDAYS.items()) if w.startswith("ال")})
+
+_NUMBER_WORDS = {
+    "1": "واحد واحدة one", "2": "اثنان اثنين اثنتان اثنتين two", "3": "ثلاث ثلاثة three", "4": "أربع أربعة four",
+    "5": "خمس خمسة five", "6": "ست ستة six", "7": "سبع سبعة seven", "8": "ثمان ثماني ثمانية eight",
+    "9": "تسع تسعة nine", "10": "عشر عشرة ten", "11": "eleven", "12": "twelve", "20": "عشرون عشرين twenty",
+    "30": "ثلاثون ثلاثين thirty", "40": "أربعون أربعين forty", "50": "خمسون خمسين fifty",
+    "100": "مئة مائة hundred", "1000": "ألف الف thousand", "1e6": "مليون ملايين million millions",
+    "1e9": "مليار مليارات billion billions",
+    "#1": "الأول الأولى أول first", "#2": "الثاني الثانية ثاني second", "#3": "الثالث الثالثة ثالث third",
+    "#4": "الرابع الرابعة fourth", "#5": "الخامس الخامسة fifth", "#6": "السادس السادسة sixth",
+    "#7": "السابع السابعة seventh", "#8": "الثامن الثامنة eighth", "#9": "التاسع التاسعة ninth",
+    "#10": "العاشر العاشرة tenth", "#1x": "الحادي الحادية eleventh", "#2x": "twelfth",  # الحادي عشر: #1x and 10
+}
+NUMBER_WORDS = {normalize(w): v for v, words in _NUMBER_WORDS.items() for w in words.split()}
+for _prefix in ("و", "ب", "ال"):
+    NUMBER_WORDS.update({_prefix + w: v for w, v in list(NUMBER_WORDS.items())
+                         if not w.isascii() and not w.startswith("ال") and _prefix + w not in NUMBER_WORDS})
+
+NEGATIONS = _norm_set("لم ولم لن ولن ليس ليست وليس لا ولا غير دون بدون عدم نفى تنفي ينفي نفت not no never without "
+                      "nor neither denied denies deny didn't doesn't don't isn't wasn't won't cannot")
+
+_DIGITS = re.compile(r"^\d+$")
+_LATIN = re.compile("^[a-z][a-z']*$")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z']+")
+_SYNONYM_OF = {word: i for i, group in enumerate(SYNONYMS) for word in group}
+_SYNONYM_OF.update({light_stem(word): i for i, group in enumerate(SYNONYMS) for word in group})
+GENERIC_STEMS = frozenset(light_stem(w) for w in GENERIC if not w.isascii())
+# Words after which comes a name (a person, place, body or paper): a word there is never paraphrase.
+NAME_CUES = _norm_set(
+    "الرئيس رئيس السفير المشير اللواء الفريق العقيد الجنرال الدكتور الباحث الخبير المتحدث الناطق "
+    "مدينة بمدينة منطقة قاعدة صحيفة صحيفتا وكالة عملية تنظيم مجموعة شركة ميليشيات"
+)
+SLACK = 0.25  # share of a claim's content words that may be its own wording, found nowhere in the sources
+
+
+@dataclass(frozen=True)
+class Term:
+    """A content word of a claim and the keys any of which, found in a window, counts as finding it."""
+
+    word: str
+    keys: frozenset[str]
+    stems: frozenset[str]  # Arabic stems tried as prefixes of a window's stems (and the reverse)
+    name: bool = False  # a name (capitalised in English, or after a title or place noun): always required
+    definite: bool = False  # an Arabic noun with the article (البحرية، المسماري): a thing named, not wording
+
+
+@dataclass
+class ClaimFacts:
+    """What a claim asserts that a source must show: the words it is checked on."""
+
+    numbers: set[str] = field(default_factory=set)
+    months: set[int] = field(default_factory=set)
+    weekdays: set[int] = field(default_factory=set)
+    terms: list[Term] = field(default_factory=list)  # names and content words, all required
+    negated: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.numbers or self.months or self.weekdays or self.terms)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a window of source sentences holds, in the same keys as a claim's terms."""
+
+    keys: frozenset[str]
+    stems: frozenset[str]
+    numbers: frozenset[str]
+    months: frozenset[int]
+    weekdays: frozenset[int]
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The check of one claim against one window: supported, or what the window lacks."""
+
+    supported: bool
+    missing: tuple[str, ...]  # the claim's words (or values) the window does not hold
+    matched: int  # how many of the claim's facts it does hold
+
+
+def _word_keys(word: str) -> tuple[set[str], set[str]]:
+    """(keys, stems) of one normalised Arabic (or Latin) word: its stem, transliteration keys and synonym
+    group, read as written and without a one-letter proclitic (بوزير is ب + وزير; light10 keeps the ب)."""
+    keys: set[str] = set()
+    stems: set[str] = set()
+    forms = [word]
+    if not word.isascii():
+        if len(word) >= 4 and word[0] in "بلكفو":
+            forms.append(word[1:])
+        if len(word) >= 4 and word.endswith("ا"):  # accusative tanwin: بيانا is بيان
+            forms.append(word[:-1])
+    for form in forms:
+        stem = light_stem(form)
+        keys.add(stem)
+        keys.update(k for k in (variant_key(stem), *_sound_keys(form)) if k)
+        for candidate in (form, stem):
+            if candidate in _SYNONYM_OF:
+                keys.add(f"syn:{_SYNONYM_OF[candidate]}")
+        if len(stem) >= 3 and not stem.isascii():
+            stems.add(stem)
+    return keys, stems
+
+
+_VOWELS = str.maketrans({"ا": None, "و": None, "ي": None, "ع": None, "ء": None})
+_SOUNDS = str.maketrans({"غ": "ج", "ق": "ج", "ك": "ج", "ح": "ه", "خ": "ه", "ص": "س", "ث": "س", "ط": "ت", "ض": "د",
+                         "ظ": "ز", "ذ": "ز"})
+
+
+def _sound_keys(word: str) -> set[str]:
+    """Transliteration keys for a name of any length (core.arabic.variant_key keeps to stems of 4+
+    letters): vowels dropped, look-alike sounds folded, تش as ش, a final ة dropped; an initial ال is
+    tried both as the article and as part of the name (ألكسندر)."""
+    if word.isascii():
+        if len(word) < 4 or not word.isalpha():
+            return set()
+        # An initial w is often a v in names written from German or Russian (Wagner, فاغنر).
+        spellings = (word, "v" + word[1:]) if word.startswith("w") else (word,)
+        return {k for k in map(variant_key, spellings) if k}
+    forms = [word] + ([word[2:]] if word.startswith("ال") and len(word) >= 5 else [])
+    keys = set()
+    for form in forms:
+        form = form.removesuffix("ه").replace("تش", "ش")
+        if len(form) < 3:
+            continue
+        first = "ا" if form[0] in "عءاي" else form[0]
+        key = re.sub(r"(.)\1+", r"\1", (first + form[1:].translate(_VOWELS)).translate(_SOUNDS))
+        if len(key) >= 2:
+            keys.add("~" + key)
+    return keys
+
+
+def _number_of(word: str) -> str | None:
+    if _DIGITS.match(word):
+        return str(int(word))  # "09" is 9
+    return NUMBER_WORDS.get(word)
+
+
+def _facts_of_words(words: Sequence[str], facts: ClaimFacts | None, evidence: dict | None) -> None:
+    skip = False
+    for i, word in enumerate(words):
+        if skip:
+            skip = False
+            continue
+        if word in NEGATIONS:
+            if facts is not None:
+                facts.negated = True
+            if evidence is not None:
+                evidence["negated"] = True
+            continue
+        pair = (word.removeprefix("و").removeprefix("ف"), words[i + 1] if i + 1 < len(words) else "")
+        if pair in _TWO_WORD_MONTHS:
+            (facts.months if facts is not None else evidence["months"]).add(_TWO_WORD_MONTHS[pair])
+            skip = True
+            continue
+        month = MONTHS.get(word) or MONTHS.get(word.removeprefix("و").removeprefix("ف"))
+        if month:
+            (facts.months if facts is not None else evidence["months"]).add(month)
+            continue
+        day = WEEKDAYS.get(word)
+        if day:
+            (facts.weekdays if facts is not None else evidence["weekdays"]).add(day)
+            continue
+        number = _number_of(word)
+        if number is not None:
+            (facts.numbers if facts is not None else evidence["numbers"]).add(number)
+            continue
+        if facts is not None:
+            continue  # claim words are handled by the caller, which knows which ones are required
+        keys, stems = _word_keys(word)
+        evidence["keys"].update(keys)
+        evidence["stems"].update(stems)
+
+
+@lru_cache(maxsize=8192)  # the same retrieved sentences come back question after question
+def evidence_of(text: str) -> Evidence:
+    """The keys, numbers, dates and negation of a passage of source text."""
+    words = [w for w in tokenize(text) if w not in STOPWORDS or w in NEGATIONS or w in WEEKDAYS]
+    found: dict = {"keys": set(), "stems": set(), "numbers": set(), "months": set(), "weekdays": set(), "negated": False}
+    _facts_of_words(words, None, found)
+    # A window also "says" the Arabic words of its numbers (مليار and 1e9 are one fact).
+    return Evidence(frozenset(found["keys"]), frozenset(found["stems"]), frozenset(found["numbers"]),
+                    frozenset(found["months"]), frozenset(found["weekdays"]), found["negated"])
+
+
+def claim_facts(claim: str) -> ClaimFacts:
+    """The facts a claim (Arabic or English) asserts, as `Term`s and values to look for in a source."""
+    facts = ClaimFacts()
+    capitalised = {w for m in _CAPITALISED.finditer(claim) for w in tokenize(m.group(0))}
+    words = tokenize(claim)
+    _facts_of_words([w for w in words if w not in STOPWORDS or w in NEGATIONS], facts, None)
+    seen: set[str] = set()
+    for i, word in enumerate(words):
+        if (word in STOPWORDS or _is_generic(word) or word in NEGATIONS or word in seen or _number_of(word)
+                or word in MONTHS or word in WEEKDAYS or len(word) < 2):
+            continue
+        seen.add(word)
+        if _LATIN.match(word):
+            term = _english_term(word, word in capitalised)
+        else:
+            keys, stems = _word_keys(word)
+            term = Term(word, frozenset(keys), frozenset(stems), name=i > 0 and words[i - 1] in NAME_CUES,
+                        definite=_has_article(word))
+        if term is not None:
+            facts.terms.append(term)
+    return facts
+
+
+# Verbal nouns and participles of the derived verb forms (التحضير، التعاون، المتكررة، الاستقرار،
+# الانسحاب) name an action, not a thing: a paraphrase rewords them as it rewords verbs.
+_DERIVED = ("ت", "مت", "است", "ان", "مست", "من")
+
+
+def _has_article(word: str) -> bool:
+    """An Arabic noun with the definite article (after a conjunction or preposition: والجزائر،
+    بالقاهرة) that is not a verbal noun or participle of a derived verb form."""
+    for prefix in ("ال", "وال", "فال", "بال", "كال", "لل", "ولل", "وبال"):
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            rest = word[len(prefix):]
+            return not any(rest.startswith(d) and len(rest) - len(d) >= 3 for d in _DERIVED)
+    return False
+
+
+def _is_generic(word: str) -> bool:
+    if word in GENERIC:
+        return True
+    if word.isascii():
+        return False
+    forms = [word] + ([word[1:]] if len(word) >= 4 and word[0] in "وف" else [])
+    return any(light_stem(f) in GENERIC_STEMS or f in GENERIC for f in forms)
+
+
+def _english_term(word: str, capitalised: bool) -> Term | None:
+    """An English word as the Arabic keys it may appear under; None when it cannot be checked."""
+    keys: set[str] = set()
+    stems: set[str] = set()
+    for arabic in tokenize(arabic_equivalents(word)):
+        if arabic in STOPWORDS:
+            continue
+        k, s = _word_keys(arabic)
+        keys |= k
+        stems |= s
+    if capitalised and len(word) >= 4:  # a name: its transliteration (Shoigu ~ شويغو)
+        keys |= _sound_keys(word)
+        if not keys:
+            keys.add(f"latin:{word}")  # a name that cannot be transliterated must appear as written
+    if not keys:
+        return None  # an English word the glossary does not know (or a short name): not checkable
+    return Term(word, frozenset(keys), frozenset(stems), name=capitalised and len(word) >= 4)
+
+
+def _found(term: Term, evidence: Evidence) -> bool:
+    if term.keys & evidence.keys:
+        return True
+    for stem in term.stems:
+        for other in evidence.stems:
+            short, long_ = (stem, other) if len(stem) <= len(other) else (other, stem)
+            if long_.startswith(short) and len(long_) - len(short) <= 3:
+                return True
+    return False
+
+
+def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None = None) -> Verdict:
+    """Whether `evidence` holds every fact of the claim; what it lacks otherwise.
+
+    Numbers, dates, negation and names must all be there, and so must Arabic nouns with the article
+    (البحرية، الخارجية، المسماري): they name the things a claim is about, where a paraphrase rewords
+    its verbs (عقد، شدد، تعتبر). Another content word that is not there is forgiven as the claim's
+    own wording for at most `SLACK` of the claim's content words, and only when no other passage of the sources that holds it supports the claim as well as this one
+    (`rivals`, from `rival_support`): that is the mark of a fact moved from another place (a name
+    swapped in from another article, a true claim cited to the wrong source). A claim with nothing
+    that can be checked (no name, number, date or content word) is not supported.
+    """
+    if facts.empty:
+        return Verdict(False, ("(nothing checkable)",), 0)
+    missing: list[str] = []
+    absent: list[Term] = []
+    matched = 0
+    for number in sorted(facts.numbers):
+        if number in evidence.numbers:
+            matched += 1
+        else:
+            missing.append(number)
+    for month in sorted(facts.months):
+        if month in evidence.months:
+            matched += 1
+        else:
+            missing.append(f"month {month}")
+    for day in sorted(facts.weekdays):
+        if day in evidence.weekdays:
+            matched += 1
+        else:
+            missing.append(f"weekday {day}")
+    for term in facts.terms:
+        if _found(term, evidence):
+            matched += 1
+        else:
+            absent.append(term)
+    own_words = []
+    for term in absent:
+        if term.name or term.definite or (rivals is not None and rivals.get(term.word, -1) >= matched):
+            missing.append(term.word)
+        else:
+            own_words.append(term.word)
+    if missing or len(own_words) > int(SLACK * len(facts.terms)):
+        missing.extend(own_words)  # all that the window lacks, once the claim is not supported
+    if facts.negated and not evidence.negated:
+        missing.append("negation")
+    return Verdict(not missing, tuple(missing), matched)
+
+
+def rival_support(facts: ClaimFacts, windows: Sequence[Evidence]) -> dict[str, int]:
+    """For each content word of the claim, the most facts of the claim that any one window holding
+    that word holds (words no window holds are absent): what `check` weighs a missing word against."""
+    best: dict[str, int] = {}
+    for evidence in windows:
+        held = [t.word for t in facts.terms if _found(t, evidence)]
+        if not held:
+            continue
+        score = len(held) + len(facts.numbers & evidence.numbers) + len(facts.months & evidence.months) \
+            + len(facts.weekdays & evidence.weekdays)
+        for word in held:
+            best[word] = max(best.get(word, 0), score)
+    return best
+
+
+def windows_of(texts: Sequence[str], width: int = WINDOW) -> list[tuple[int, int, Evidence]]:
+    """Every run of 1..width adjacent texts as (first, last + 1, its evidence)."""
+    single = [evidence_of(t) for t in texts]
+    out = []
+    for size in range(1, width + 1):
+        for i in range(0, len(texts) - size + 1):
+            out.append((i, i + size, single[i] if size == 1 else _merge(single[i : i + size])))
+    return out
+
+
+def best_window(facts: ClaimFacts, windows: Sequence[tuple[int, int, Evidence]],
+                rivals: dict[str, int] | None = None) -> tuple[int, int, Verdict] | None:
+    """The window (`windows_of`) that best supports the claim, as (first, last + 1, verdict): a
+    supporting one if there is one (the shortest, then the one matching most), else the one lacking
+    least. None when there are no windows."""
+    best: tuple[tuple, int, int, Verdict] | None = None
+    for first, last, evidence in windows:
+        verdict = check(facts, evidence, rivals)
+        rank = (verdict.supported, -len(verdict.missing), verdict.matched, first - last)
+        if best is None or rank > best[0]:
+            best = (rank, first, last, verdict)
+    return None if best is None else (best[1], best[2], best[3])
+
+
+def _merge(parts: Iterable[Evidence]) -> Evidence:
+    parts = list(parts)
+    return Evidence(
+        frozenset().union(*(p.keys for p in parts)), frozenset().union(*(p.stems for p in parts)),
+        frozenset().union(*(p.numbers for p in parts)), frozenset().union(*(p.months for p in parts)),
+        frozenset().union(*(p.weekdays for p in parts)), any(p.negated for p in parts),
+    )

@@ -1,0 +1,155 @@
+"""The claim checker: a claim is supported only when the sentences it cites hold its names, numbers,
+dates and content words; measured on scripted answers with planted faults.
+
+Sources are real chunks of data/corpus (by file offsets), as the assistant hands them to an LLM.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.results import Source
+from eval.claims import evaluate_claims
+from rag.citations import cite_llm_answer
+from rag.claims import check, claim_facts, evidence_of
+from tests.conftest import ART_002, ART_003, REPO_ROOT
+
+CLAIM_SETS = REPO_ROOT / "eval" / "claims"
+SHOIGU = ("أعلن السفير الروسي في ليبيا إيفان مولوتكوف أن القائد العام للجيش الليبي خليفة حفتر التقى في موسكو "
+          "بوزير الدفاع الروسي سيرغي شويغو وأمين مجلس الأمن الروسي نيكولاي باتروشيف.")
+
+
+def supported(claim: str, passage: str = SHOIGU) -> bool:
+    return check(claim_facts(claim), evidence_of(passage)).supported
+
+
+# --- what a fact is ------------------------------------------------------------------------------------
+
+def test_a_faithful_paraphrase_with_another_spelling_of_the_names_is_supported():
+    assert supported("التقى حفتر في موسكو وزير الدفاع الروسي سيرجي شويجو")
+
+
+def test_an_english_claim_is_checked_through_the_glossary_and_the_names_transliteration():
+    assert supported("In Moscow, Haftar met Russian Defence Minister Sergei Shoigu.")
+    assert not supported("In Moscow, Haftar met Russian Foreign Minister Sergei Lavrov.")
+
+
+def test_a_swapped_name_is_not_supported_and_the_name_is_said_to_be_missing():
+    verdict = check(claim_facts("التقى حفتر في موسكو وزير الخارجية الروسي سيرغي لافروف وحده"), evidence_of(SHOIGU))
+    assert not verdict.supported and "لافروف" in verdict.missing
+
+
+@pytest.mark.parametrize("claim, passage", [
+    ("ضم الوفد 12 من كبار العسكريين", "زار حفتر القاهرة برفقة الوفد المرافق له، الذي ضم 9 من كبار العسكريين الليبيين."),
+    ("ضم الوفد تسعة من كبار العسكريين", "زار حفتر القاهرة برفقة الوفد المرافق له، الذي ضم 12 من كبار العسكريين الليبيين."),
+    ("أطلق حفتر عملية الكرامة في مايو 2015", "في 16 مايو/ أيار 2014، أطلق القائد العام خليفة حفتر عملية عسكرية باسم الكرامة."),
+    ("أطلق حفتر عملية الكرامة في يونيو 2014", "في 16 مايو/ أيار 2014، أطلق القائد العام خليفة حفتر عملية عسكرية باسم الكرامة."),
+    ("وصل الوفد إلى ليبيا يوم الأربعاء", "وصل نائب وزير الدفاع الروسي، الثلاثاء، على رأس وفد عسكري إلى ليبيا."),
+])
+def test_a_changed_number_or_date_is_not_supported(claim, passage):
+    assert not supported(claim, passage)
+
+
+@pytest.mark.parametrize("claim, passage", [
+    ("ضم الوفد تسعة من كبار العسكريين", "زار حفتر القاهرة برفقة الوفد المرافق له، الذي ضم 9 من كبار العسكريين الليبيين."),
+    ("Haftar launched Operation Dignity in May 2014", "في 16 مايو/ أيار 2014، أطلق خليفة حفتر عملية عسكرية باسم الكرامة."),
+    ("أطلق حفتر عملية الكرامة في أيار 2014", "في 16 مايو 2014، أطلق القائد العام خليفة حفتر عملية عسكرية باسم الكرامة."),
+])
+def test_the_same_number_or_month_in_other_words_is_supported(claim, passage):
+    assert supported(claim, passage)
+
+
+def test_a_claim_that_says_not_needs_a_passage_that_negates():
+    passage = "وأوضح أن موسكو لن تورد أي أسلحة إلى ليبيا قبل رفع الحظر."
+    assert supported("قال إن موسكو لن تورد أسلحة إلى ليبيا قبل رفع الحظر", passage)
+    assert not supported("قال إن موسكو لن تورد أسلحة إلى ليبيا", "وأوضح أن موسكو تورد أسلحة إلى ليبيا.")
+
+
+def test_a_claim_with_nothing_checkable_is_not_supported():
+    assert not supported("وأكد ذلك أيضا")
+
+
+# --- claims in an answer -------------------------------------------------------------------------------
+
+def source_of(texts: dict[str, str], file: str, first: str, last: str, n: int) -> Source:
+    text = texts[file]
+    start = text.rfind("\n", 0, text.index(first)) + 1
+    end = text.index(last) + len(last)
+    return Source(file=file, chunk_id=f"c{n}", score=1.0, text=text[start:end], start=start, end=end)
+
+
+@pytest.fixture(scope="module")
+def two_sources(corpus_texts) -> tuple[list[Source], dict[str, str]]:
+    belarus = source_of(corpus_texts, ART_003, "وعولت موسكو", "إلى بيلاروسيا", 1)
+    moscow = source_of(corpus_texts, ART_002, "صحيفة وصف", "إلى ليبيا.", 2)
+    return [belarus, moscow], {ART_002: corpus_texts[ART_002], ART_003: corpus_texts[ART_003]}
+
+
+def test_a_true_claim_cited_to_the_wrong_source_is_flagged_and_quotes_no_support(two_sources):
+    sources, texts = two_sources
+    cited = cite_llm_answer("زار حفتر بيلاروسيا برفقة ابنيه صدام وخالد [2].", sources, texts)
+    [citation] = cited.citations
+    assert citation.n == 2 and citation.supported is False
+    assert cited.claim_support == [False] and cited.unsupported[0].n == (2,)
+    assert "[2]" in cited.text  # the claim keeps its text and its marker; it is flagged, not hidden
+
+
+def test_each_claim_is_judged_on_its_own_and_a_supported_one_quotes_its_support(two_sources):
+    sources, texts = two_sources
+    answer = ("زار حفتر بيلاروسيا في فبراير برفقة ابنيه صدام وخالد [1]. "
+              "والتقى حفتر في موسكو وزير الخارجية سيرغي لافروف [2].")
+    cited = cite_llm_answer(answer, sources, texts)
+    assert cited.claim_support == [True, False] and cited.claims == 2
+    good = next(c for c in cited.citations if c.n == 1)
+    assert good.supported and "صدام" in good.quote and good.quote == texts[good.file][good.start : good.end]
+    [flag] = cited.unsupported
+    assert flag.claim.startswith("والتقى حفتر في موسكو") and "لافروف" in flag.missing
+
+
+def test_a_claim_resting_on_two_adjacent_sentences_is_supported_by_them_together(two_sources):
+    sources, texts = two_sources
+    cited = cite_llm_answer("دافع السفير أيدار أغانين عن الوجود العسكري الروسي وقال إنه منسق مع مجلس النواب [1].",
+                            sources, texts)
+    assert cited.claim_support == [True]
+    [citation] = cited.citations
+    assert "أغانين قد دافع" in citation.quote and "مجلس النواب" in citation.quote
+
+
+# --- the scripted sets ---------------------------------------------------------------------------------
+
+def test_on_the_development_set_nine_in_ten_planted_faults_are_flagged_and_at_most_one_in_twenty_correct_claims():
+    figures = evaluate_claims(CLAIM_SETS / "dev.jsonl").figures()
+    assert figures["faults"] >= 30 and figures["correct"] >= 30
+    assert figures["fault_catch_rate"] >= 0.90, figures
+    assert figures["false_flag_rate"] <= 0.05, figures
+
+
+# The held-out sets were written after the checker; not all of them meet the bars above (the README
+# says which and why). These floors are their figures as measured, so that a change which makes the
+# checker worse on data it was not written for fails here.
+HELD_OUT = {"holdout": (38, 3), "holdout2": (21, 5), "holdout3": (25, 2)}  # (faults caught, correct flagged)
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_on_the_held_out_sets_the_checker_does_no_worse_than_measured(name):
+    figures = evaluate_claims(CLAIM_SETS / f"{name}.jsonl").figures()
+    caught, flagged = HELD_OUT[name]
+    assert figures["faults"] >= 25 and figures["correct"] >= 30
+    assert figures["faults_caught"] >= caught and figures["correct_flagged"] <= flagged, figures
+
+
+def test_every_claim_set_covers_every_kind_of_fault_and_both_languages():
+    for path in sorted(CLAIM_SETS.glob("*.jsonl")):
+        figures = evaluate_claims(path).figures()
+        assert all(k["n"] >= 2 for k in figures["by_fault"].values()), (path.name, figures["by_fault"])
+        text = path.read_text(encoding="utf-8")
+        assert '"lang": "en"' in text and '"lang": "ar"' in text
+
+
+def test_an_answer_with_unsupported_claims_reads_back_from_its_json_unchanged():
+    # Saved chats keep answers as `to_dict()` JSON and reopen them with `from_dict`.
+    from core.results import Answer, Citation, UnsupportedClaim
+
+    answer = Answer("x [1]", False, "llm", [Citation(1, "f.txt", 0, 1, "x", supported=False)],
+                    claims_checked=1, unsupported_claims=[UnsupportedClaim("x", (1,), ("لافروف",))])
+    assert Answer.from_dict(answer.to_dict()) == answer
