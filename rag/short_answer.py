@@ -278,6 +278,7 @@ RARE_WEIGHT = 0.2  # rarity of the span's words in the corpus (names are rare, "
 NAME_WEIGHT = {"person": 0.3, "name": 0.15, "place": 0.1}  # share of the span's words that look like a name
 LENGTH_COST = 0.16  # per word shorter than the kind's usual length
 LONGER_COST = 0.08  # per word longer than it
+CUT_COST = 0.1  # a person's or name's span that stops while the next word still looks like part of the name
 SENTENCE_COST = 0.5  # per rank of the span's sentence among the cited ones (the first is the best supported)
 COUNTED_BONUS = 0.3  # the counted thing the question names follows the number ("24 اعتراضاً")
 YEAR_COST = 0.6  # a year offered as a count
@@ -588,6 +589,9 @@ def _score(cand: Candidate, toks: list[_Token], q: _Asked) -> None:
         why["ends"] = EDGE_BONUS
     if i == 0 or toks[i].break_before or before.stop or before.asked:
         why["starts"] = 0.5 * EDGE_BONUS
+    if kind in ("person", "name") and j < len(toks) and not toks[j].break_before and toks[j].namelike and not (
+            toks[j].stop or toks[j].asked):
+        why["cut"] = -CUT_COST  # the name goes on: "يونس بيك" of "يونس بيك يوفقورف"
     if kind in ("count", "amount"):
         # The counted thing the question names, right after the number: "24 اعتراضاً" for "عدد الاعتراضات".
         nxt = j + 1 if j + 1 < len(toks) and toks[j].norm == "من" else j
