@@ -249,7 +249,8 @@ class ServeSettings(Section):
     max_sessions: int = Field(
         1000, ge=10,
         description="Chat sessions (browser tabs, API calls) whose state `rawi serve` keeps in memory; the oldest are "
-        "dropped beyond this. Every API call is a session to Gradio: this bounds the server's memory under load.",
+        "dropped beyond this. A page-API call without a session is a session to Gradio until its result is read: "
+        "this bounds the server's memory under load.",
     )
     max_upload_mb: float = Field(
         5.0, gt=0, description="Largest article the chat page accepts as an upload (saved in `<store>/uploads/`).",

@@ -327,8 +327,8 @@ def test_an_ingest_killed_while_writing_to_a_chroma_server_is_finished_once_its_
 
 
 def test_rawi_serve_keeps_at_most_max_sessions_in_memory(corpus_rig):
-    """Gradio keeps state for every session, and every API call is one (~50 kB each, 10,000 by default)."""
-    from bench.load import ask
+    """Gradio keeps state for every session (~50 kB each, 10,000 by default); calls that bring their own
+    session hash (browser tabs, `gradio_client`) are sessions that stay until newer ones push them out."""
     from rawi.compose import Rawi
     from ui.app import launch
 
@@ -336,9 +336,16 @@ def test_rawi_serve_keeps_at_most_max_sessions_in_memory(corpus_rig):
     port = free_port()
     app = launch(Rawi(settings, corpus_rig.embedder, corpus_rig.store, llm=None).assistant(), None, settings.serve,
                  port=port, prevent_thread_lock=True, quiet=True)
+    base = f"http://127.0.0.1:{port}/gradio_api/call/ask"
     try:
-        for _ in range(25):
-            assert ask(port, "من هو السفير الروسي لدى ليبيا؟", timeout=60)["citations"]
+        for n in range(25):
+            body = json.dumps({"data": ["من هو السفير الروسي لدى ليبيا؟"], "session_hash": f"tab-{n}"}).encode()
+            request = urllib.request.Request(base, data=body, headers={"Content-Type": "application/json"}, method="POST")
+            with urllib.request.urlopen(request, timeout=60) as reply:
+                event_id = json.loads(reply.read())["event_id"]
+            with urllib.request.urlopen(f"{base}/{event_id}", timeout=60) as events:
+                assert "event: complete" in events.read().decode("utf-8")
         assert 0 < len(app.state_holder.session_data) <= 10
+        assert "tab-24" in app.state_holder.session_data and "tab-0" not in app.state_holder.session_data
     finally:
         app.close()
