@@ -189,7 +189,7 @@ class RetrievalSettings(Section):
     lexical_weight: float = Field(
         2.0, ge=0, description="Weight of the BM25 ranking in fusion (with adaptive fusion: its scale)."
     )
-    rrf_k: int = Field(30, ge=1, description="Reciprocal-rank-fusion constant k in w / (k + rank).")
+    rrf_k: int = Field(20, ge=1, description="Reciprocal-rank-fusion constant k in w / (k + rank).")
     sentence_weight: float = Field(
         0.5, ge=0, le=1,
         description="Share of a chunk's best sentence in its dense score, beside the chunk's own similarity "

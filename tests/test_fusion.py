@@ -9,7 +9,7 @@ from rag.retrieve import HybridRetriever, dense_standout, fusion_weights, lexica
 
 
 def retriever(adaptive: bool = True) -> HybridRetriever:
-    return HybridRetriever(None, None, None, candidates=30, dense_weight=0.5, lexical_weight=2.0, rrf_k=30,
+    return HybridRetriever(None, None, None, candidates=30, dense_weight=0.5, lexical_weight=2.0, rrf_k=20,
                            adaptive_fusion=adaptive)
 
 

@@ -49,7 +49,7 @@ OLD_ENV_VARS = [
     ("RAWI_CANDIDATES", "retrieval.candidates", 30, "40", 40),
     ("RAWI_DENSE_WEIGHT", "retrieval.dense_weight", 0.5, "0.7", 0.7),
     ("RAWI_LEXICAL_WEIGHT", "retrieval.lexical_weight", 2.0, "0.3", 0.3),
-    ("RAWI_RRF_K", "retrieval.rrf_k", 30, "10", 10),
+    ("RAWI_RRF_K", "retrieval.rrf_k", 20, "10", 10),
     ("RAWI_ADAPTIVE_FUSION", "retrieval.adaptive_fusion", True, "false", False),
     ("RAWI_SENTENCE_WEIGHT", "retrieval.sentence_weight", 0.5, "0", 0.0),
     ("RAWI_ABSTAIN_THRESHOLD", "answer.abstain_threshold", 0.38, "0.5", 0.5),
@@ -159,7 +159,7 @@ def test_replace_validates_routes_flat_names_and_keeps_the_rest(monkeypatch):
     monkeypatch.setenv("RAWI_RRF_K", "10")  # replace does not read the environment again
     changed = base.replace(top_k=4, rerank_sentences=0, store=Path("/b"))
     assert (changed.retrieval.top_k, changed.answer.rerank_sentences, changed.store.path) == (4, 0, Path("/b"))
-    assert (changed.retrieval.rrf_k, changed.embedder.kind, changed.llm.model) == (30, "hashing", "m")
+    assert (changed.retrieval.rrf_k, changed.embedder.kind, changed.llm.model) == (20, "hashing", "m")
     assert (base.retrieval.top_k, base.store.path) == (3, Path("/a"))  # a copy
     with pytest.raises(ValidationError):
         base.replace(top_k=0)
