@@ -103,6 +103,8 @@ def targets(ingest: Any, query: Any, startup: Any) -> list[str]:
     rows.append(_row("… the same with sentence re-ranking off (`RAWI_RERANK_SENTENCES=0`)", "≤ 150 ms",
                      _get(big, "without_sentence_rerank_ms", "total", "p50"), "ms", lambda v: v <= 150,
                      (_get(big, "without_sentence_rerank_ms", "load"),)))
+    rows.append(_row("end-to-end extractive answer / retrieval alone, p50, at 100k chunks", "≤ 2×",
+                     _get(big, "ratios", "answer_total_vs_retrieval_p50"), "×", lambda v: v <= 2, loop))
     for size, figures in (_get(query, "sizes") or {}).items():
         rows.append(_row(f"hybrid top-5 retrieval / llama-index VectorStoreIndex top-5, p50, {size} chunks", "≤ 1.5×",
                          _get(figures, "ratios", "rawi_vs_llama_index_p50"), "×", lambda v: v <= 1.5,
@@ -118,9 +120,19 @@ def targets(ingest: Any, query: Any, startup: Any) -> list[str]:
                          "", lambda v: acc["rawi_hybrid"]["doc_mrr_at_10"] > acc["llama_index_dense"]["doc_mrr_at_10"]))
     for name, figures in (_get(ingest, "corpora") or {}).items():
         load = figures.get("load") or {}
-        rows.append(_row(f"first ingest, pipeline on top of the embedder alone ({name})", "≤ 15 %",
-                         figures["pipeline_overhead_pct"], "%", lambda v: v <= 15,
-                         (load.get("first_ingest"), load.get("embedder_alone"))))
+        # The embedder-alone run embeds the chunks only, so the pipeline is measured on the ingest
+        # that stores no sentence vectors; storing them is its own target below.
+        without = figures.get("first_ingest_without_sentences_s")
+        overhead = (round(100 * (without - figures["embedder_alone_s"]) / figures["embedder_alone_s"], 1)
+                    if without else figures["pipeline_overhead_pct"])
+        rows.append(_row(f"first ingest, pipeline on top of the embedder alone, chunks only ({name})", "≤ 15 %",
+                         overhead, "%", lambda v: v <= 15,
+                         (load.get("first_ingest_without_sentences" if without else "first_ingest"),
+                          load.get("embedder_alone"))))
+        if without:
+            rows.append(_row(f"first ingest with sentence vectors / without, same run ({name})", "≤ 1.6×",
+                             figures["first_ingest_vs_without_sentences"], "×", lambda v: v <= 1.6,
+                             (load.get("first_ingest"), load.get("first_ingest_without_sentences"))))
         rows.append(_row(f"re-ingest of the unchanged corpus, share of the first ingest ({name})", "≤ 5 %",
                          figures["reingest_unchanged_pct_of_first"], "%", lambda v: v <= 5,
                          (load.get("first_ingest"), load.get("reingest_unchanged"))))
