@@ -111,11 +111,9 @@ class ExtractiveAnswerer:
 
     def __init__(self, idf: Callable[[str], float], embed_passages: Callable[[list[str]], list[list[float]]],
                  abstain_threshold: float, max_sentences: int = 2, rerank: int = 6,
-                 known: Callable[[str], bool] = lambda term: True,
-                 has_vector: Callable[[str], bool] = lambda text: False) -> None:
+                 known: Callable[[str], bool] = lambda term: True) -> None:
         self.idf = idf
         self.known = known
-        self.has_vector = has_vector
         self.embed_passages = embed_passages
         self.abstain_threshold = abstain_threshold
         self.max_sentences = max_sentences
@@ -223,9 +221,7 @@ class ExtractiveAnswerer:
         # (those sharing a name first, then in the order of their sources).
         weight = SEMANTIC_WEIGHT
         if cross_lingual:
-            order = sorted(scored, key=lambda s: (s.coverage <= 0, s.sentence.source_n, s.sentence.start))
-            # Sentences whose vectors the store keeps cost nothing to compare: all of them take part.
-            pool = order[:CROSS_POOL] + [s for s in order[CROSS_POOL:] if self.has_vector(s.sentence.text)]
+            pool = sorted(scored, key=lambda s: (s.coverage <= 0, s.sentence.source_n, s.sentence.start))[:CROSS_POOL]
             weight = CROSS_SEMANTIC_WEIGHT
         elif scored[0].coverage < 0.2:
             pool = sorted(scored, key=lambda s: (s.sentence.source_n, s.sentence.start))[: self.rerank + 4]

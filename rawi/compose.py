@@ -121,7 +121,6 @@ class Rawi:
         return ExtractiveAnswerer(
             idf=self.lexical.idf, embed_passages=self.passages, abstain_threshold=s.abstain_threshold,
             rerank=s.rerank_sentences, max_sentences=s.answer_sentences, known=self.lexical.knows,
-            has_vector=self.passages.holds,
         )
 
     def assistant(self, **overrides: Any) -> Assistant:

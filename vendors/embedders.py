@@ -97,10 +97,6 @@ class PassageMemo:
             while len(self._vectors) > self.max_items:
                 self._vectors.popitem(last=False)
 
-    def holds(self, text: str) -> bool:
-        """Whether `text`'s vector is at hand (asking for it costs no embedding)."""
-        return text in self._vectors
-
     def __call__(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
