@@ -296,7 +296,9 @@ def test_english_is_left_to_right_abstention_looks_different_history_copy_and_cl
     assert history[2] == {"role": "user", "content": "متى زار حفتر بيلاروسيا؟"}
     assert history[3]["content"] == visit.answer and "<" not in history[3]["content"]
 
-    # A [n] of an older answer opens that answer's own sources.
+    # A [n] of an older answer opens that answer's own sources. (The sources panel is re-rendered with
+    # the chat's last update, a moment after the answer shows: wait for it, or it undoes the click.)
+    wait(browser, lambda d: d.find_element(By.ID, "rawi-turn-3").is_displayed())
     browser.find_element(By.CSS_SELECTOR, "#rawi-answer-2 .rawi-answer-text a.rawi-cite").click()
     wait(browser, lambda d: d.find_element(By.ID, "rawi-turn-2").is_displayed())
     assert not browser.find_element(By.ID, "rawi-turn-3").is_displayed()
