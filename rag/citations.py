@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from core.results import Citation, Source, UnsupportedClaim
-from core.sentences import Block, sentences
+from core.sentences import chunk_sentences
 from rag.claims import Evidence, Verdict, best_window, check, claim_facts, evidence_of, rival_support, windows_of
 
 # `[1]`, `[٢]`, `[1, 3]`, `[1، 3]`: the source numbers an answer cites.
@@ -45,7 +45,7 @@ class CitedAnswer:
 def source_sentences(source: Source, n: int) -> list[Sentence]:
     """The sentences of a source chunk as spans of its file (the chunk is `file_text[start:end]`)."""
     # Chunk text is a slice of the file, so offsets inside it shift by `source.start`.
-    spans = sentences(source.text, Block(0, len(source.text)))
+    spans = chunk_sentences(source.text)
     return [Sentence(n, source.file, source.start + s.start, source.start + s.end, source.text[s.start : s.end]) for s in spans]
 
 
