@@ -123,23 +123,22 @@ class HybridRetriever:
         """The dense ranking re-scored by chunk and best sentence, from the sentence vectors the store
         keeps (a chunk without them keeps its own cosine); the vectors found are handed on."""
         spans = {cid: [c.text[s.start : s.end] for s in chunk_sentences(c.text)] for cid, c in chunks.items()}
-        stored = self.store.sentence_vectors([sid for cid, texts in spans.items() for sid in sentence_ids(cid, len(texts))])
+        ids = {cid: sentence_ids(cid, len(texts)) for cid, texts in spans.items()}
+        stored = self.store.sentence_vectors([sid for sids in ids.values() for sid in sids])
         if not stored:
             return dense  # a store made before sentence vectors were kept
+        # Each chunk's sentences with their stored vectors (text -> vector), paired once.
+        found = {cid: {text: stored[sid] for text, sid in zip(spans[cid], ids[cid]) if sid in stored} for cid in spans}
         q = np.asarray(vector, dtype=np.float32)
-        found: dict[str, list[float]] = {}
         rescored = []
         for cid, cosine in dense:
-            texts = spans.get(cid, [])
-            pairs = [(text, stored[sid]) for text, sid in zip(texts, sentence_ids(cid, len(texts))) if sid in stored]
-            if pairs and self.sentence_weight > 0:
-                best = float(np.max(np.asarray([v for _, v in pairs], dtype=np.float32) @ q))
+            vectors = list(found.get(cid, {}).values())
+            if vectors and self.sentence_weight > 0:
+                best = float(np.max(np.asarray(vectors, dtype=np.float32) @ q))
                 cosine = (1 - self.sentence_weight) * cosine + self.sentence_weight * best
             rescored.append((cid, cosine))
-        for cid, texts in spans.items():
-            found.update((text, stored[sid]) for text, sid in zip(texts, sentence_ids(cid, len(texts))) if sid in stored)
         if self.remember_sentences is not None:
-            self.remember_sentences(found)
+            self.remember_sentences({text: v for pairs in found.values() for text, v in pairs.items()})
         return sorted(rescored, key=lambda item: (-item[1], item[0]))
 
     def fuse(self, dense: list[tuple[str, float]], sparse: list[tuple[str, float]], mode: Mode,
