@@ -94,8 +94,7 @@ class PassageMemo:
             for text, vector in vectors.items():
                 self._vectors[text] = vector
                 self._vectors.move_to_end(text)
-            while len(self._vectors) > self.max_items:
-                self._vectors.popitem(last=False)
+            self._trim()
 
     def __call__(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
@@ -110,9 +109,13 @@ class PassageMemo:
                 if text in self._vectors:
                     self._vectors.move_to_end(text)
                 out.append(vector)
-            while len(self._vectors) > self.max_items:
-                self._vectors.popitem(last=False)
+            self._trim()
         return out
+
+    def _trim(self) -> None:
+        """Forget the least recently used beyond `max_items` (the caller holds the lock)."""
+        while len(self._vectors) > self.max_items:
+            self._vectors.popitem(last=False)
 
 
 class QueryMemo:
