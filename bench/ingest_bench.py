@@ -59,7 +59,7 @@ def measure(name: str, corpus: Path) -> dict[str, Any]:
     with LoadMeter() as meter, Timer() as first:
         report = ingester.ingest([corpus], progress=False)
     loads["first_ingest"] = meter.load
-    sentences = store.sentences.count() if store.sentences is not None else 0
+    sentences = store.sentence_vector_count()
     chunks = [c.text for c in store.iter_chunks()]
     text_mb = sum(len(t.encode("utf-8")) for t in store.file_texts(list(store.file_records())).values()) / 1e6
     with LoadMeter() as meter, Timer() as alone:

@@ -23,7 +23,7 @@ import numpy as np
 
 from bench.common import SAMPLE_CORPUS, WORK, XQUAD, Timer, sentences_of, xquad_items
 
-RECIPE_VERSION = 3  # 2: chunks link their neighbours, as ingest does since pipeline version 3; 3: sentence vectors
+RECIPE_VERSION = 4  # 2: chunks link their neighbours, as ingest does since pipeline version 3; 3: sentence vectors; 4: packed
 CHUNKS_PER_FILE = 4
 DIM = 384
 

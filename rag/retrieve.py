@@ -36,7 +36,7 @@ from core.glossary import arabic_equivalents
 from core.sentences import chunk_sentences
 from core.timing import ms_since as _ms
 from vendors.lexical import LiveLexicalIndex
-from vendors.store import ChunkStore, StoredChunk, sentence_ids
+from vendors.store import ChunkStore, StoredChunk
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -123,22 +123,23 @@ class HybridRetriever:
         """The dense ranking re-scored by chunk and best sentence, from the sentence vectors the store
         keeps (a chunk without them keeps its own cosine); the vectors found are handed on."""
         spans = {cid: [c.text[s.start : s.end] for s in chunk_sentences(c.text)] for cid, c in chunks.items()}
-        ids = {cid: sentence_ids(cid, len(texts)) for cid, texts in spans.items()}
-        stored = self.store.sentence_vectors([sid for sids in ids.values() for sid in sids])
+        stored = self.store.sentence_vectors(list(spans))
         if not stored:
             return dense  # a store made before sentence vectors were kept
-        # Each chunk's sentences with their stored vectors (text -> vector), paired once.
-        found = {cid: {text: stored[sid] for text, sid in zip(spans[cid], ids[cid]) if sid in stored} for cid in spans}
+        # Each chunk's sentences with their stored vectors (text -> vector), paired once; a chunk whose
+        # count differs (split by another release of the splitter) has none.
+        found = {cid: dict(zip(spans[cid], stored[cid])) for cid in spans
+                 if cid in stored and len(stored[cid]) == len(spans[cid])}
         q = np.asarray(vector, dtype=np.float32)
         rescored = []
         for cid, cosine in dense:
             vectors = list(found.get(cid, {}).values())
             if vectors and self.sentence_weight > 0:
-                best = float(np.max(np.asarray(vectors, dtype=np.float32) @ q))
+                best = float(np.max(np.stack(vectors) @ q))
                 cosine = (1 - self.sentence_weight) * cosine + self.sentence_weight * best
             rescored.append((cid, cosine))
         if self.remember_sentences is not None:
-            self.remember_sentences({text: v for pairs in found.values() for text, v in pairs.items()})
+            self.remember_sentences({text: v.tolist() for pairs in found.values() for text, v in pairs.items()})
         return sorted(rescored, key=lambda item: (-item[1], item[0]))
 
     def fuse(self, dense: list[tuple[str, float]], sparse: list[tuple[str, float]], mode: Mode,

@@ -11,7 +11,6 @@ from core.results import Source
 from core.sentences import chunk_sentences
 from rag.citations import source_sentences
 from tests.conftest import ART_003, SMALL_CORPUS, Rig, counting_embedder, make_settings
-from vendors.store import sentence_ids
 
 
 def sentence_texts(chunk) -> list[str]:
@@ -29,12 +28,11 @@ def test_ingest_stores_the_vector_of_every_sentence_of_every_chunk(corpus_rig):
     embedder = corpus_rig.embedder
     for chunk in corpus_rig.chunks():
         texts = sentence_texts(chunk)
-        ids = sentence_ids(chunk.id, len(texts))
-        stored = corpus_rig.store.sentence_vectors(ids)
-        assert sorted(stored) == sorted(ids), chunk.id
-        for text, sid in zip(texts, ids):
+        stored = corpus_rig.store.sentence_vectors([chunk.id])[chunk.id]
+        assert len(stored) == len(texts), chunk.id
+        for text, vector in zip(texts, stored):
             expected = embedder.get_text_embedding(text)
-            assert max(abs(a - b) for a, b in zip(stored[sid], expected)) < 1e-5
+            assert max(abs(a - b) for a, b in zip(vector, expected)) < 1e-3  # kept as float16
 
 
 def test_a_sentence_shared_by_overlapping_chunks_is_embedded_once(tmp_path, small_corpus):
@@ -80,14 +78,39 @@ def test_a_store_made_before_sentence_vectors_still_answers_by_embedding_them(tm
 def test_deleting_or_changing_a_file_drops_the_sentence_vectors_of_its_gone_chunks(rig, small_corpus):
     rig.ingest(small_corpus)
     first = {c.id: len(sentence_texts(c)) for c in rig.chunks(ART_003)}
+    assert sorted(rig.store.sentence_vectors(sorted(first))) == sorted(first)
     target = small_corpus / ART_003
     target.write_text("وقال مراقبون إن الزيارة فتحت صفحة جديدة.\n" + target.read_text(encoding="utf-8"), encoding="utf-8")
     rig.ingest(small_corpus)
     gone = set(first) - {c.id for c in rig.chunks(ART_003)}
     assert gone
-    assert rig.store.sentence_vectors([sid for cid in gone for sid in sentence_ids(cid, first[cid])]) == {}
+    assert rig.store.sentence_vectors(sorted(gone)) == {}
 
     kept = {c.id: len(sentence_texts(c)) for c in rig.chunks(SMALL_CORPUS[0])}
+    assert sorted(rig.store.sentence_vectors(sorted(kept))) == sorted(kept)
     (small_corpus / SMALL_CORPUS[0]).unlink()
     rig.ingest(small_corpus)
-    assert rig.store.sentence_vectors([sid for cid, n in kept.items() for sid in sentence_ids(cid, n)]) == {}
+    assert rig.store.sentence_vectors(sorted(kept)) == {}
+
+
+def test_sentence_vectors_are_kept_outside_chromas_vector_index(rig, small_corpus):
+    # Chroma loads a collection's whole vector index on its first read: at 100k chunks the
+    # sentences' index alone took about 1 GB of the server's memory. Nothing searches them.
+    rig.ingest(small_corpus)
+    got = rig.store.sentences.get(limit=5, include=["embeddings", "metadatas"])
+    assert got["ids"] and all(len(v) == 1 for v in got["embeddings"])
+    assert all(meta["count"] >= 1 and meta["vectors"] for meta in got["metadatas"])
+
+
+def test_the_next_ingest_drops_the_old_one_vector_per_sentence_index(tmp_path, small_corpus):
+    settings = make_settings(tmp_path)
+    rig = Rig(settings)
+    rig.ingest(small_corpus)
+    old = rig.store.client.get_or_create_collection(f"{rig.store.chunks.name}_sentences", embedding_function=None)
+    old.add(ids=["x/0"], embeddings=[[0.1, 0.2]])
+
+    again = Rig(settings)
+    again.ingest(small_corpus)
+    names = {c.name for c in again.store.client.list_collections()}
+    assert f"{rig.store.chunks.name}_sentences" not in names
+    assert f"{rig.store.chunks.name}_sentence_vectors" in names

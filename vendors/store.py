@@ -3,11 +3,13 @@
 Chroma is the one source of truth. `<name>` holds chunks (text, vector, metadata: file, start,
 end, title, date, content_hash); `<name>_files` holds one record per article with its full
 citable text, so any app instance (also against a Chroma server) can verify and show citations
-without the original file; `<name>_sentences` holds the vector of each sentence of each chunk
-(id `<chunk id>/<i>`, the i-th of `core.sentences.chunk_sentences`; no text), so answering looks
-them up instead of embedding them. A store made before sentences were stored has none, and
-callers fall back to embedding. The chunk collection's metadata names the embedder that filled it
-(with its `embedder_version` when the embedder has one) and a `generation` that moves when a
+without the original file; `<name>_sentence_vectors` holds, per chunk (same id), the vectors of
+its sentences (those of `core.sentences.chunk_sentences`, in order), so answering looks them up
+instead of embedding them. They are packed as float16 into one metadata string, not stored as
+Chroma vectors: Chroma loads a collection's whole vector index on its first read, which for five
+sentences a chunk tripled the server's memory at 100k chunks, and nothing searches them. A store
+made before sentences were stored has none, and callers fall back to embedding. The chunk
+collection's metadata names the embedder that filled it (with its `embedder_version` when the embedder has one) and a `generation` that moves when a
 writer starts and when it ends, which derived indexes use to know they are stale; `writing` is
 1 while a writer is between the two, so the next writer can tell that one died half-way and
 finish its work. An embedded Chroma client caches vectors per client: `refresh()` reopens it
@@ -17,13 +19,18 @@ This module neither embeds, chunks nor locks; it stores and fetches.
 
 from __future__ import annotations
 
+import base64
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+import numpy as np
+
 from core.errors import EmbedderMismatchError, EmptyStoreError, StoreError
 
 _WRITE_BATCH = 1000
+_SENTENCES = "_sentence_vectors"  # suffix of the collection of packed sentence vectors
+_OLD_SENTENCES = "_sentences"  # the earlier one-vector-per-sentence collection, dropped at the next ingest
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,7 @@ class ChunkStore:
                 sentences = _guard(sentences, label, client)
         self.chunks = chunks
         self.files = files
-        self.sentences = sentences  # sentence vectors by `<chunk id>/<i>`; None: this store keeps none
+        self.sentences = sentences  # packed sentence vectors by chunk id; None: this store keeps none
         self.label = label  # where the store is, for messages
         self.client = client  # to re-read the collection's metadata, which another client may have changed
         self.watch = watch  # embedded Chroma: .changed() and .reopen() -> a fresh client (see rawi.compose)
@@ -147,8 +154,9 @@ class ChunkStore:
                 f"mixed: install version {recorded} again, or re-ingest into a new store with --store NEW_FOLDER."
             )
         files = client.get_or_create_collection(f"{name}_files", embedding_function=None)
-        sentences = client.get_or_create_collection(
-            f"{name}_sentences", embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+        sentences = client.get_or_create_collection(f"{name}{_SENTENCES}", embedding_function=None)
+        if create:
+            _drop_old_sentence_index(client, name)
         return cls(chunks, files, label, client, watch, embedder_version=embedder_version, sentences=sentences)
 
     def refresh(self) -> bool:
@@ -334,7 +342,7 @@ class ChunkStore:
         for i in range(0, len(ids), _WRITE_BATCH):
             self.chunks.delete(ids=ids[i : i + _WRITE_BATCH])
             if self.sentences is not None:
-                self.sentences.delete(where={"chunk": {"$in": ids[i : i + _WRITE_BATCH]}})
+                self.sentences.delete(ids=ids[i : i + _WRITE_BATCH])
 
     # --- sentence vectors -----------------------------------------------------------------------
     def add_sentence_vectors(self, chunk_ids: list[str], files: list[str], counts: list[int],
@@ -343,27 +351,34 @@ class ChunkStore:
         if self.sentences is None:
             return
         self._start_writing()
-        ids, metas = [], []
-        for cid, file, count in zip(chunk_ids, files, counts):
-            ids += sentence_ids(cid, count)
-            metas += [{"chunk": cid, "file": file}] * count
-        for i in range(0, len(ids), _WRITE_BATCH):
+        metas, at = [], 0
+        for file, count in zip(files, counts):
+            metas.append({"file": file, "count": count, "vectors": _pack(vectors[at : at + count])})
+            at += count
+        for i in range(0, len(chunk_ids), _WRITE_BATCH):
             s = slice(i, i + _WRITE_BATCH)
-            self.sentences.upsert(ids=ids[s], metadatas=metas[s], embeddings=vectors[s])
+            # Chroma wants a vector per record; these are fetched by id only, never searched.
+            self.sentences.upsert(ids=chunk_ids[s], metadatas=metas[s], embeddings=[[1.0]] * len(metas[s]))
 
-    def sentence_vectors(self, ids: list[str]) -> dict[str, list[float]]:
-        """The stored vectors of these sentence ids (`sentence_ids`); ids the store lacks are absent."""
-        if self.sentences is None or not ids:
+    def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored sentence vectors of these chunks, one row per sentence (float32); chunks the store
+        keeps none for are absent."""
+        if self.sentences is None or not chunk_ids:
             return {}
         try:
-            got = self.sentences.get(ids=list(dict.fromkeys(ids)), include=["embeddings"])
+            got = self.sentences.get(ids=list(dict.fromkeys(chunk_ids)), include=["metadatas"])
         except StoreError:
             raise
         except Exception:  # Chroma after a writer died mid-write ("Error finding id"): embed them instead
             return {}
-        vectors = got["embeddings"]
-        vectors = vectors.tolist() if hasattr(vectors, "tolist") else [list(v) for v in vectors]  # numpy in Chroma 1.x
-        return dict(zip(got["ids"], vectors))
+        return {cid: _unpack(meta["vectors"], int(meta["count"])) for cid, meta in zip(got["ids"], got["metadatas"])
+                if meta and "vectors" in meta}
+
+    def sentence_vector_count(self) -> int:
+        """How many sentence vectors the store keeps (a full metadata scan: for benchmarks)."""
+        if self.sentences is None:
+            return 0
+        return sum(int(meta.get("count", 0)) for _, meta in _pages(self.sentences, ["metadatas"], lambda g: g["metadatas"]))
 
     def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
         if not ids:
@@ -426,9 +441,23 @@ class ChunkStore:
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
 
 
-def sentence_ids(chunk_id: str, count: int) -> list[str]:
-    """The ids of a chunk's first `count` sentences in the sentence collection."""
-    return [f"{chunk_id}/{i}" for i in range(count)]
+def _pack(vectors: list[list[float]]) -> str:
+    # float16 halves the bytes and moves a cosine by under 1e-3; base64 because metadata is text.
+    return base64.b64encode(np.asarray(vectors, dtype=np.float16).tobytes()).decode("ascii")
+
+
+def _unpack(packed: str, count: int) -> np.ndarray:
+    flat = np.frombuffer(base64.b64decode(packed), dtype=np.float16).astype(np.float32)
+    return flat.reshape(count, -1) if count else flat.reshape(0, 0)
+
+
+def _drop_old_sentence_index(client: Any, name: str) -> None:
+    """A store from before sentence vectors were packed keeps them as a Chroma vector index that
+    nothing reads any more: drop it (answering embeds those chunks' sentences at question time)."""
+    try:
+        client.delete_collection(f"{name}{_OLD_SENTENCES}")
+    except Exception:  # not there: chromadb raises NotFoundError or ValueError by version
+        pass
 
 
 def _pages(collection: Any, include: list[str], values: Any, batch: int = 10_000) -> Iterator[tuple[str, Any]]:
