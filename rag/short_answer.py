@@ -12,7 +12,12 @@ the quotes the extractive answerer cited:
 - numbers and amounts: digits or Arabic number words with their scale, unit or currency ("حوالي
   مليوني كيلومتر مربع", "300 مليون دولار"), or a dual of the counted noun ("مرتين" for "كم مرة");
 - persons, places, names and things: runs of words the question does not hold, cut at punctuation,
-  function words and the question's own words ("محمد بن سعود" stays whole).
+  function words and the question's own words ("محمد بن سعود" stays whole); asked for in another
+  language ("بالإنجليزية"), a run in another script is preferred ("(بالإنجليزية: Detective Conan)");
+- reasons, means and definitions (`clause_kind`: "لماذا", "ما سبب", "كيف", "ما هو السل؟", "من هو
+  نجيب محفوظ؟"): the rest of a clause from a word that opens a reason or a means ("لأن", "بسبب",
+  "نسبة إلى", "عن طريق", or a "لـ"/"بـ" word right after the question's own words), or from right
+  after the words that name the thing defined ("الباراسيتامول هو *مسكن وخافض للحرارة*").
 
 Each candidate is scored by named parts, kept in `Candidate.why` so a choice can be explained (the
 weights are the constants below): how much of the question's weight (IDF of each word) stands
@@ -27,9 +32,10 @@ the file text like a citation (`verified`) and starts the answer with it (`lead_
 
 What it does not do. There is no trained reader and no parser: paraphrases are met only through
 proximity, so the span can be wrong while the sentences after it are right, which is why the
-sentences stay. It gives no short answer to "how", "why" or yes/no questions, when no candidate of
-the asked kind is found, or when the best person, place, name or thing scores below
-MIN_WORD_SCORE. It never writes words of its own and never changes which sentences are cited.
+sentences stay. It gives no short answer to yes/no questions, when no candidate of the asked kind
+is found, or when the best person, place, name or thing scores below MIN_WORD_SCORE (a reason, a
+means or a definition below MIN_CLAUSE_SCORE). Clause kinds are only for the short answer: which
+sentences answer (`asked_item_scores`) still treats why and how questions as asking for no item. It never writes words of its own and never changes which sentences are cited.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from core.results import Citation, ShortAnswer
 from rag.question import QUESTION_STOPWORDS, answer_type
 
 KINDS = ("date", "count", "amount", "person", "place", "name", "thing")
+CLAUSE_KINDS = ("reason", "manner", "definition")  # why, how, what is X: a clause, only in `find_short_answer`
 WORD_KINDS = ("person", "place", "name", "thing")  # answered by a run of words, not a date or a number
 
 
@@ -197,8 +204,76 @@ def answer_kind(question: str) -> str:
     return ""
 
 
+
+_WHY = _words("لماذا ليه لمادا لما why")
+def _language_word(word: str) -> bool:
+    """"بالإنجليزية", "باليونانية", "باللغة", "in English": the question asks how a name is written in
+    another language, which an Arabic text gives in that script ("(بالعبرية: פלסטין)")."""
+    return (word.startswith("بال") and word.endswith("يه") and len(word) > 6) or word in _LANGUAGE_WORDS
+
+
+_LANGUAGE_WORDS = _words("باللغة اللغة بلغة english latin greek")
+
+
+def _names_someone(words: list[str]) -> bool:
+    """"من هو/هي/هم" + one to four words naming someone ("نجيب محفوظ"), not a role ("مؤلف الكتاب",
+    "زوج ليزا"), a description ("الملقب بعزيز مصر") or a relative clause ("الذي ...")."""
+    if len(words) < 3 or words[0] not in _WHO or words[1] not in _DEFINING_COPULA | _words("هم"):
+        return False
+    named = words[2:]
+    first = named[0]
+    return (1 <= len(named) <= 4 and not first.startswith("ال") and first not in _PERSON_NOUNS | _ROLE_NOUNS
+            and not _superlative(first) and not any(w in _COPULA for w in named))
+
+
+# Nouns that make "من هو X" ask for a person ("من هو زوج ليزا"), beyond `_PERSON_NOUNS`.
+_ROLE_NOUNS = _words("زوج زوجة ابن ابنة أب أبو أم أخ أخو أخت جد صاحب صاحبة مؤسس سيد رسول خليفة حاكم قائد "
+                     "مخترع مكتشف مالك والد والدة شقيق شقيقة صديق خليفة husband wife son daughter father mother")
+
+
+def _superlative(word: str) -> bool:
+    """An elative ("اكبر", "أطول", "أقدم", "اول"), normalised: alef and three letters."""
+    return len(word) == 4 and word[0] == "ا" and word[1] not in "لا" or word in ("اول", "اخر")
+
+
+_REASON_NOUNS = _words("سبب أسباب اسباب سر")
+_DEFINING_COPULA = _words("هو هي is are")
+_HOW = _words("كيف ازاي how")
+
+
+def clause_kind(question: str) -> str:
+    """What a question answered by a clause asks for: "reason" (why, "ما سبب"), "manner" (how, not
+    "how many/much"), "definition" ("ما هو السل؟": what a thing named in two or three words is), or ""."""
+    kind = answer_kind(question)
+    words = [w.lstrip("،") for w in _question_words(question)]
+    if kind == "thing":
+        head = head_noun(question)
+        if (head[2:] if head.startswith("ال") else head) in _REASON_NOUNS:
+            return "reason"
+        for i, word in enumerate(words):
+            if word in _WHAT:
+                copula = i + 1 < len(words) and words[i + 1] in _DEFINING_COPULA
+                named = [w for w in words[i + 2:] if w not in QUESTION_STOPWORDS and w not in _DEFINING_COPULA]
+                # "ما هو أكبر ...", "ما هي المهنة التي ...": an entity is asked for, not what one is.
+                entity = any(_superlative(w) or w in _COPULA for w in named)
+                return "definition" if copula and 1 <= len(named) <= 3 and not entity else ""
+        return ""
+    if kind == "person" and _names_someone(words):
+        return "definition"  # "من هو نجيب محفوظ؟" asks who he is, not a name
+    if kind:
+        return ""
+    for word in words:
+        if word in _WHY:
+            return "reason"
+        if word in _HOW:
+            return "manner"
+        if word in _NO_SHORT:
+            return ""  # yes/no: a span is no answer to it
+    return ""
+
 # --- the words of a quote ------------------------------------------------------------------------
 
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 _MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 # A number keeps its separators, a score or range ("20–18", "1998-2002") and a time ("4:51") whole.
 _TOKEN = re.compile(rf"\d+(?:[.,٫٬:]\d+)*(?:\s?[–-]\s?\d+(?:[.,٫٬]\d+)*)?(?:\s?[%٪])?|(?:[^\W\d_]|[{_MARKS}])+")
@@ -261,10 +336,16 @@ _DIRECTIONS = _words("شمال جنوب شرق غرب وسط شمالي جنوب
 _INNER = _words("من في و على إلى الى عن مع")
 _MEDIAL = _words("بن بنت")
 _NAME_PARTICLES = _words("أبو أبي أبا ابن بن بنت عبد آل ذو ذي أم دي دو فان فون")
+# What opens a reason ("لأن", "بسبب", "نسبة إلى") or a means ("عن طريق", "من خلال", "بواسطة"); a word
+# written with the preposition ل (a reason: "لاعتراض عير قريش") or ب (a means: "بالاجتهاد") opens one too.
+_REASON_MARKERS = _words("لأن لان لأنه لانه لأنها لانها لأنهم بسبب نظرا نظراً نتيجة بفضل لكي كي بهدف لأجل أجل نسبة "
+                         "نسبةً إذ حيث because due since")
+_MANNER_MARKERS = _words("طريق خلال بواسطة بأن بان بأنه بانه بأنها بانها باستخدام عبر by through using")
 _CUES = {"person": _PERSON_CUES, "name": _NAME_CUES, "place": _PLACE_CUES, "thing": _NAME_CUES}
 # Usual length in words of a short answer of each kind, and the longest one offered.
 _LENGTH = {"date": (2, 5), "count": (1, 4), "amount": (2, 5), "person": (2, 4), "place": (2, 4),
-           "name": (2, 4), "thing": (3, 6)}
+           "name": (2, 4), "thing": (3, 6), "reason": (5, 14), "manner": (5, 14),
+           "definition": (5, 14)}
 
 
 # The parts of a candidate's score (`Candidate.why`), set by hand and checked on the two development
@@ -277,7 +358,8 @@ EDGE_BONUS = 0.2  # the span ends at punctuation or the sentence's end (half of 
 RARE_WEIGHT = 0.2  # rarity of the span's words in the corpus (names are rare, "المدافع" is not)
 NAME_WEIGHT = {"person": 0.3, "name": 0.15, "place": 0.1}  # share of the span's words that look like a name
 LENGTH_COST = 0.16  # per word shorter than the kind's usual length
-LONGER_COST = 0.08  # per word longer than it
+LONGER_COST = 0.08  # per word longer than it (a reason or a means: CLAUSE_LONGER_COST, it runs to its clause's end)
+CLAUSE_LONGER_COST = 0.03
 CUT_COST = 0.1  # a person's or name's span that stops while the next word still looks like part of the name
 SENTENCE_COST = 0.5  # per rank of the span's sentence among the cited ones (the first is the best supported)
 COUNTED_BONUS = 0.3  # the counted thing the question names follows the number ("24 اعتراضاً")
@@ -289,7 +371,9 @@ PREP_BONUS = 0.3  # the preposition the interrogative stood behind is before the
 HEAD_BONUS = 0.25  # the noun the question asks about is right before the span ("الجائزة" → "جائزة X")
 ANCHOR_BONUS = 0.25  # the word right after the interrogative is just before the span ("أين تقع" → "تقع في X")
 ADJECTIVE_COST = 0.2  # a lone adjective of relation ("الفارسية") offered as a name or a place
+FOREIGN_BONUS = 0.6  # a span in another script when the question asks for a name in another language
 MIN_WORD_SCORE = 0.5  # below this, a person, place, name or thing is too weakly supported to be offered
+MIN_CLAUSE_SCORE = 0.2  # the same for a reason or a means
 
 
 @dataclass
@@ -521,6 +605,56 @@ def _word_spans(toks: list[_Token], kind: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _clause_spans(toks: list[_Token], kind: str) -> list[tuple[int, int]]:
+    """Reasons and means: from a word that opens one ("لأن", "بسبب", "عن طريق", a word written with
+    ل or ب) to the end of its clause, or to the kind's longest length."""
+    markers = _REASON_MARKERS if kind == "reason" else _MANNER_MARKERS
+    prefix = "ل" if kind == "reason" else "ب"
+    longest = _LENGTH[kind][1]
+    spans = []
+    for i, tok in enumerate(toks):
+        if tok.asked or tok.number:
+            continue
+        marked = tok.norm in markers or tok.bare in markers
+        # An unmarked "لـ"/"بـ" word opens a reason or a means only right after the question's own
+        # words ("اختيرت كوجهة سياحية *لتاريخ* البلاد"): elsewhere it is as often a name ("ليبيا").
+        follows = i > 0 and not tok.break_before and (toks[i - 1].asked > 0 or toks[i - 1].norm in ("ذلك", "وذلك"))
+        if not marked and not (follows and tok.norm.startswith(prefix) and len(tok.norm) > 4 and tok.norm not in _FUNCTION):
+            continue
+        # "عن طريق", "من خلال", "من أجل": the preposition belongs to the phrase.
+        start = i - 1 if marked and i > 0 and toks[i - 1].norm in ("عن", "من") and not tok.break_before else i
+        j = i + 1
+        while j < len(toks) and j - start < longest and not toks[j].break_before:
+            j += 1
+        while j > i + 1 and toks[j - 1].stop:
+            j -= 1
+        if j > i + 1:
+            spans.append((start, j))
+    return spans
+
+
+def _definition_spans(toks: list[_Token]) -> list[tuple[int, int]]:
+    """What a thing is: the rest of the clause right after the question's words name it ("السل *مرض
+    معد شائع*", "الباراسيتامول هو *مسكن وخافض للحرارة*"), a copula or comma between them skipped."""
+    longest = _LENGTH["definition"][1]
+    spans = []
+    for k in range(len(toks) - 1):
+        if not toks[k].asked or toks[k + 1].asked:
+            continue
+        i = k + 1
+        if toks[i].norm in _DEFINING_COPULA or toks[i].norm in ("وهو", "وهي"):
+            i += 1
+        if i >= len(toks) or toks[i].stop or toks[i].asked:
+            continue
+        j = i + 1
+        while j < len(toks) and j - i < longest and not toks[j].break_before:
+            j += 1
+        while j > i + 1 and toks[j - 1].stop:
+            j -= 1
+        spans.append((i, j))
+    return spans
+
+
 def _proximity(toks: list[_Token], i: int, j: int, total: float) -> float:
     """The question's words near the span, each weighed by its rarity and fading with distance.
 
@@ -563,6 +697,7 @@ class _Asked:
     prep: str = ""  # the preposition the interrogative stands behind ("إلى أين")
     anchors: set[str] = field(default_factory=set)  # terms of the words right after the interrogative
     percent: bool = False  # asks a share ("ما نسبة")
+    foreign: bool = False  # asks for a name in another language ("بالإنجليزية", "باللغة اليابانية")
     year: bool = False  # asks a year ("في أي عام")
 
 
@@ -573,6 +708,8 @@ def _score(cand: Candidate, toks: list[_Token], q: _Asked) -> None:
     why["near"] = NEAR_WEIGHT * _proximity(toks, i, j, q.total)
     before = toks[i - 1] if i > 0 else None
     joined = before is not None and not toks[i].break_before  # the word before, in the same clause
+    if kind in CLAUSE_KINDS and (toks[i].norm in _REASON_MARKERS | _MANNER_MARKERS or toks[i].norm in ("عن", "من")):
+        why["cue"] = CUE_BONUS  # "لأن ...", "عن طريق ...": it says it is a reason or a means
     cues = _CUES.get(kind)
     if cues and joined and (before.norm in cues or before.bare in cues):
         why["cue"] = CUE_BONUS  # "الرئيس X", "يدعى X", "في X"
@@ -601,6 +738,8 @@ def _score(cand: Candidate, toks: list[_Token], q: _Asked) -> None:
             why["year"] = -YEAR_COST  # a year, not a count
         if q.kind == "amount" and any(t.bare in _MONEY or t.norm in _MONEY for t in toks[i:j]):
             why["unit"] = MONEY_BONUS
+    if q.foreign and kind in WORD_KINDS and not any(_ARABIC_LETTER.search(t.norm) for t in toks[i:j]):
+        why["foreign"] = FOREIGN_BONUS  # "名探偵コナン" for "ما اسمه باليابانية"
     if q.percent and any(t.norm[-1:] in "%٪" or t.bare in _PERCENT_UNITS for t in toks[i:j]):
         why["unit"] = PERCENT_BONUS
     if kind == "date" and q.year and not any(_YEAR.search(t.norm) for t in toks[i:j]):
@@ -609,7 +748,8 @@ def _score(cand: Candidate, toks: list[_Token], q: _Asked) -> None:
         why["rare"] = RARE_WEIGHT * sum(t.rare for t in toks[i:j]) / (j - i)
         why["namelike"] = NAME_WEIGHT.get(kind, 0.0) * sum(t.namelike for t in toks[i:j]) / (j - i)
     usual = _LENGTH[kind][0]
-    why["length"] = -LENGTH_COST * (usual - (j - i)) if j - i < usual else -LONGER_COST * ((j - i) - usual)
+    longer = CLAUSE_LONGER_COST if kind in CLAUSE_KINDS else LONGER_COST
+    why["length"] = -LENGTH_COST * (usual - (j - i)) if j - i < usual else -longer * ((j - i) - usual)
     why["sentence"] = -SENTENCE_COST * cand.index
     if q.prep and joined and before.norm == q.prep or (
             q.prep in ("ب", "ل") and toks[i].norm.startswith(q.prep) and len(toks[i].norm) > 3):
@@ -645,9 +785,10 @@ def _trim(quote: str, toks: list[_Token], i: int, j: int) -> tuple[int, int]:
 
 
 def _asked(question: str, terms: Sequence[str] | None, rarity: Callable[[str], float],
-           carried_terms: Sequence[str]) -> _Asked | None:
-    """What the scoring needs to know about `question`, or None when it asks for no kind of item."""
-    kind = answer_kind(question)
+           carried_terms: Sequence[str], clauses: bool = False) -> _Asked | None:
+    """What the scoring needs to know about `question`, or None when it asks for no kind of item
+    (with `clauses`, a why or how question asks for a reason or a means)."""
+    kind = (clause_kind(question) if clauses else "") or answer_kind(question)
     if not kind:
         return None
     weights: dict[str, float] = {}
@@ -665,7 +806,8 @@ def _asked(question: str, terms: Sequence[str] | None, rarity: Callable[[str], f
     return _Asked(kind, weights, words, sum(w for t, w in weights.items() if w > 0 and not t.startswith("~")) or 1.0,
                   head=head[2:] if head.startswith("ال") and len(head) > 3 else head,
                   prep=asked_preposition(question), anchors=anchor_terms(question),
-                  percent=bool(words & _PERCENT_WORDS), year=bool(words & _YEAR_NOUNS))
+                  percent=bool(words & _PERCENT_WORDS), year=bool(words & _YEAR_NOUNS),
+                  foreign=any(_language_word(w) for w in tokenize(question)))
 
 
 def _candidates(q: _Asked, quote: str, rank: int, weight: Callable[[str], float] | None
@@ -682,6 +824,10 @@ def _candidates(q: _Asked, quote: str, rank: int, weight: Callable[[str], float]
         spans = _date_spans(toks)
     elif q.kind in ("count", "amount"):
         spans = _number_spans(toks, q.kind, q.words)
+    elif q.kind == "definition":
+        spans = _definition_spans(toks)
+    elif q.kind in CLAUSE_KINDS:
+        spans = _clause_spans(toks, q.kind)
     else:
         spans = _word_spans(toks, q.kind)
     out = []
@@ -727,7 +873,7 @@ def find_short_answer(question: str, citations: Sequence[Citation], terms: Seque
     term's rarity (the lexical index's IDF; default 1 for every term). Returns the short answer
     and the winning candidate, whose `why` says how it scored.
     """
-    q = _asked(question, terms, weight or (lambda term: 1.0), carried_terms)
+    q = _asked(question, terms, weight or (lambda term: 1.0), carried_terms, clauses=True)
     if q is None or not citations:
         return None
     scored: list[tuple[Candidate, Citation, list[_Token]]] = []
@@ -736,7 +882,7 @@ def find_short_answer(question: str, citations: Sequence[Citation], terms: Seque
     if not scored:
         return None
     best, citation, toks = max(scored, key=lambda item: item[0].score)
-    if q.kind in WORD_KINDS and best.score < MIN_WORD_SCORE:
+    if q.kind in WORD_KINDS and best.score < MIN_WORD_SCORE or q.kind in CLAUSE_KINDS and best.score < MIN_CLAUSE_SCORE:
         return None  # only weak candidates: the sentences answer alone
     start, end = _trim(citation.quote, toks, best.i, best.j)
     text = citation.quote[start:end]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.results import Citation, ShortAnswer
-from rag.short_answer import answer_kind, find_short_answer, lead_with, verified
+from rag.short_answer import answer_kind, clause_kind, find_short_answer, lead_with, verified
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -95,11 +95,50 @@ def test_the_short_answer_comes_from_the_citation_it_names():
     assert short.n == 2 and short.text == "الثلاثاء 5 مارس 2024"
 
 
-def test_no_short_answer_for_why_and_how_or_without_a_candidate():
+def test_no_short_answer_without_a_candidate_or_for_a_why_or_how_the_quote_does_not_answer():
     assert find_short_answer("لماذا وصل السفير الروسي إلى بنغازي؟", [cite(1, S1)]) is None
     assert find_short_answer("كيف وصل السفير؟", [cite(1, S1)]) is None
+    assert find_short_answer("هل وصل السفير؟", [cite(1, S1)]) is None
     assert find_short_answer("كم عدد الزوار؟", [cite(1, "وصل السفير الروسي إلى المدينة.")]) is None
     assert find_short_answer("من هو السفير؟", []) is None
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("لماذا زار حفتر موسكو؟", "reason"),
+    ("Why did he go?", "reason"),
+    ("ما سبب الزيارة؟", "reason"),
+    ("كيف ينتقل المرض؟", "manner"),
+    ("كم عدد الزوار؟", ""),
+    ("How many aircraft arrived?", ""),
+    ("ما هو السل؟", "definition"),
+    ("من هو نجيب محفوظ؟", "definition"),
+    ("من هو مؤلف الرواية؟", ""),
+    ("من هو زوج ليزا؟", ""),
+    ("ما هو أكبر السنوريات في العالم؟", ""),
+    ("ما هي الجائزة التي فاز بها؟", ""),
+    ("هل زار حفتر موسكو؟", ""),
+])
+def test_clause_kind_tells_why_how_and_what_is_questions_from_those_asking_for_an_item(question, kind):
+    assert clause_kind(question) == kind
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    ("لماذا اختيرت المدينة وجهة سياحية؟", "اختيرت المدينة وجهة سياحية لتاريخها وتنوع تضاريسها، وفق التقرير.",
+     "لتاريخها وتنوع تضاريسها"),
+    ("لماذا سميت المعركة بهذا الاسم؟", "وسميت المعركة بهذا الاسم نسبة إلى البئر التي وقعت عندها.",
+     "نسبة إلى البئر التي وقعت عندها"),
+    ("كيف ينتقل المرض؟", "ينتقل المرض عن طريق الهواء والرذاذ، ويصيب الرئتين.", "عن طريق الهواء والرذاذ"),
+    ("ما هو الباراسيتامول؟", "الباراسيتامول هو مسكن وخافض للحرارة واسع الاستخدام.", "مسكن وخافض للحرارة واسع الاستخدام"),
+    ("ما اسم المسلسل بالإنجليزية؟", "عرض المسلسل (بالإنجليزية: Detective Conan) عام 1996.", "Detective Conan"),
+])
+def test_a_reason_a_means_a_definition_or_a_foreign_name_is_cut_from_its_clause(question, sentence, expected):
+    found = find_short_answer(question, [cite(1, sentence)])
+    assert found is not None and found[0].text == expected, found
+
+
+def test_a_word_written_with_li_opens_a_reason_only_right_after_the_questions_words():
+    # "ليبيا" is a name, not "لـ" + a reason, though the question asks why.
+    assert find_short_answer("لماذا وصل السفير الروسي إلى بنغازي؟", [cite(1, S1)]) is None
 
 
 def test_a_short_answer_never_repeats_the_question():
