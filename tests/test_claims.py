@@ -153,3 +153,32 @@ def test_an_answer_with_unsupported_claims_reads_back_from_its_json_unchanged():
     answer = Answer("x [1]", False, "llm", [Citation(1, "f.txt", 0, 1, "x", supported=False)],
                     claims_checked=1, unsupported_claims=[UnsupportedClaim("x", (1,), ("لافروف",))])
     assert Answer.from_dict(answer.to_dict()) == answer
+
+
+# --- wording, things named and reversals ---------------------------------------------------------------
+
+@pytest.mark.parametrize("claim, passage", [
+    ("وطلبت موسكو أن يوجه البيان إلى جميع الأطراف", "وقالت موسكو إنها ترغب في أن يتوجه البيان إلى كل الأطراف."),
+    ("تسعى روسيا منذ بدء الأزمة إلى أن تظهر كوسيط محايد", "كثفت روسيا منذ بدء الأزمة جهودها لتظهر كوسيط محايد نسبيا."),
+    ("وتنفي موسكو تقديم أي دعم عسكري لحفتر", "وإذا كانت موسكو تنفي تقديم أي دعم عكسري لحفتر، فإن صحيفة ذي صن تقول غير ذلك."),
+])
+def test_a_verb_in_another_person_tense_or_form_a_synonym_or_a_slip_of_the_source_is_still_supported(claim, passage):
+    assert supported(claim, passage)
+
+
+@pytest.mark.parametrize("claim, passage", [
+    ("وأعلنت موسكو رسميا تأسيس الفيلق الأفريقي", "لم تعلن موسكو إلى حد الآن عن مآل تأسيس الفيلق الأفريقي."),
+    ("ويقول الباحث إن روسيا قادرة على دعم حفتر بشكل كامل", "ويقول الباحث إن روسيا لا تستطيع أن تدعم حفتر بشكل كامل."),
+])
+def test_a_claim_asserting_what_its_source_says_did_not_happen_is_not_supported(claim, passage):
+    assert not supported(claim, passage)
+
+
+@pytest.mark.parametrize("claim, passage", [
+    ("وعرقلت واشنطن صدور بيان عن مجلس الأمن", "عرقلت موسكو في وقت سابق صدور بيان عن مجلس الأمن."),
+    ("وزار حفتر بيلاروسيا مع نجليه صدام وبلقاسم", "زار حفتر بيلاروسيا رفقة ابنيه العسكريين صدام وخالد."),
+    ("وأكد أبو زيد دعم تونس للجيش الليبي", "وأكد أبو زيد دعم مصر للجيش الليبي في مواجهة الإرهاب."),
+    ("وأكدت وكالة تاس إنشاء الفيلق", "وأكدت وكالة نوفا إنشاء الفيلق."),
+])
+def test_a_noun_that_is_not_wording_must_be_in_the_source_even_when_the_rest_of_the_claim_is(claim, passage):
+    assert not supported(claim, passage)
