@@ -126,8 +126,10 @@ def test_on_the_development_set_nine_in_ten_planted_faults_are_flagged_and_at_mo
 
 # The held-out sets were written after the checker; not all of them meet the bars above (the README
 # says which and why). These floors are their figures as measured, so that a change which makes the
-# checker worse on data it was not written for fails here.
-HELD_OUT = {"holdout": (38, 3), "holdout2": (21, 5), "holdout3": (25, 2)}  # (faults caught, correct flagged)
+# checker worse on data it was not written for fails here. holdout4 was written before the last
+# change to the checker and measured once after it, never tuned on.
+HELD_OUT = {"holdout": (39, 2), "holdout2": (23, 2), "holdout3": (27, 0),
+            "holdout4": (29, 22)}  # (faults caught, correct flagged)
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
