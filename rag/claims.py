@@ -41,6 +41,7 @@ from typing import Iterable, Sequence
 
 from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key
 from core.glossary import arabic_equivalents
+from rag.common_words import common_arabic, common_english
 
 WINDOW = 3  # a claim may draw on this many adjacent sentences of its source
 
@@ -433,7 +434,7 @@ def evidence_of(text: str) -> Evidence:
 def claim_facts(claim: str) -> ClaimFacts:
     """The facts a claim (Arabic or English) asserts, as `Term`s and values to look for in a source."""
     facts = ClaimFacts()
-    capitalised = {w for m in _CAPITALISED.finditer(claim) for w in tokenize(m.group(0))}
+    capitalised = _names_by_case(claim)
     words = tokenize(claim)
     _facts_of_words([w for w in words if w not in STOPWORDS or _is_negation(w)], facts, None)
     seen: set[str] = set()
@@ -451,12 +452,26 @@ def claim_facts(claim: str) -> ClaimFacts:
             keys = _arabic_claim_keys(word, keys)
             name = (i > 0 and words[i - 1] in NAME_CUES) or word in PLACES or word[1:] in PLACES
             article = _has_article(word)
-            definite = article or (not word.startswith(_ARTICLES) and not _wording_like(word))
+            definite = article or (not word.startswith(_ARTICLES) and not _wording_like(word) and not common_arabic(word))
             term = Term(word, frozenset(keys), frozenset(stems), name=name, definite=definite,
                         roots=frozenset() if name or article else _roots(word))
         if term is not None:
             facts.terms.append(term)
     return facts
+
+
+def _names_by_case(claim: str) -> set[str]:
+    """The words an English claim capitalises as names. The first word of a sentence (or of a list
+    item) is capitalised whatever it is: it counts as a name only when it is not everyday English
+    (`common_english`: Informed, Since, Signalling are not names; Haftar, Shoigu are)."""
+    first = re.match(r"[\W\d_]*([A-Za-z']+)", claim)
+    names = set()
+    for m in _CAPITALISED.finditer(claim):
+        words = tokenize(m.group(0))
+        if first and m.start() == first.start(1) and all(common_english(w) for w in words):
+            continue
+        names.update(words)
+    return names
 
 
 # Verbal nouns and participles of the derived verb forms (التحضير، التعاون، المتكررة، الاستقرار،
