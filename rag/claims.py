@@ -149,6 +149,15 @@ _WEEKDAYS = {
 WEEKDAYS = {normalize(w): d for d, words in _WEEKDAYS.items() for w in words.split()}
 for _prefix in ("و", "ب", "وب"):  # "وفي الثلاثاء", "بالأربعاء"
     WEEKDAYS.update({_prefix + w: d for w, d in list(WEEKDAYS.items()) if w.startswith("ال")})
+# Times of day are checked as weekdays are (a claim's "مساء" needs a window that says evening), under
+# values of their own: an answer that moves a morning arrival to the evening changes a date.
+_TIMES_OF_DAY = {
+    11: "صباح صباحا الصباح صباحاً morning", 12: "ظهر ظهرا الظهر ظهراً noon midday",
+    13: "مساء مساءً المساء مساءا evening", 14: "ليلا ليلاً الليل ليل night overnight",
+}
+TIME_OF_DAY_NAMES = {11: "morning", 12: "noon", 13: "evening", 14: "night"}
+WEEKDAYS.update({normalize(p + w): t for t, words in _TIMES_OF_DAY.items() for w in words.split()
+                 for p in ("", "و", "ب") if w.isascii() == (p == "") or not w.isascii()})
 
 _NUMBER_WORDS = {
     "1": "واحد واحدة one", "2": "اثنان اثنين اثنتان اثنتين two", "3": "ثلاث ثلاثة three", "4": "أربع أربعة four",
@@ -160,7 +169,7 @@ _NUMBER_WORDS = {
     "#1": "الأول الأولى أول first", "#2": "الثاني الثانية ثاني second", "#3": "الثالث الثالثة ثالث third",
     "#4": "الرابع الرابعة fourth", "#5": "الخامس الخامسة fifth", "#6": "السادس السادسة sixth",
     "#7": "السابع السابعة seventh", "#8": "الثامن الثامنة eighth", "#9": "التاسع التاسعة ninth",
-    "#10": "العاشر العاشرة tenth", "#1x": "الحادي الحادية eleventh", "#2x": "twelfth",  # الحادي عشر: #1x and 10
+    "#10": "العاشر العاشرة tenth", "#1": "الحادي الحادية", "#11": "eleventh", "#12": "twelfth",
 }
 NUMBER_WORDS = {normalize(w): v for v, words in _NUMBER_WORDS.items() for w in words.split()}
 for _prefix in ("و", "ب", "ال"):
@@ -169,6 +178,12 @@ for _prefix in ("و", "ب", "ال"):
 
 NEGATIONS = _norm_set("لم ولم لن ولن ليس ليست وليس لا ولا غير دون بدون عدم نفى تنفي ينفي نفت not no never without "
                       "nor neither denied denies deny didn't doesn't don't isn't wasn't won't cannot")
+
+
+_TEEN = frozenset({"عشر", "عشره"})  # the second word of 11..19 (normalised)
+# The number 2 said in words ("two countries", اثنين) also stands in Arabic as a dual noun (البلدين،
+# ابنيه، الصحيفتان), which says no number: a window with a dual-looking word holds it.
+_DUAL = re.compile(r"^[\u0600-\u06ff]{3,}(ان|ين|تان|تين|يه|اه)$")
 
 
 def _is_negation(word: str) -> bool:
@@ -251,6 +266,7 @@ class Evidence:
     plain_keys: frozenset[str] = frozenset()
     plain_stems: frozenset[str] = frozenset()
     plain_roots: frozenset[str] = frozenset()
+    dual: bool = False  # a word with a dual ending (البلدين), which says "two" (`_number_found`)
 
 
 @dataclass(frozen=True)
@@ -315,6 +331,9 @@ def _sound_keys(word: str) -> set[str]:
             keys.add("~" + key)
         # The same with its vowels kept: two Arabic spellings of one short name (شويغو / شويجو).
         keys.add("≈" + re.sub(r"(.)\1+", r"\1", (first + form[1:]).translate(_SOUNDS)))
+        if "ذ" in form:
+            # ذ is written d in English as often as z or dh (Gaddafi, القذافي): the key an English d gives.
+            keys.add("~" + re.sub(r"(.)\1+", r"\1", (first + form[1:].replace("ذ", "د").translate(_VOWELS)).translate(_SOUNDS)))
     return keys
 
 
@@ -404,12 +423,18 @@ def _facts_of_words(words: Sequence[str], facts: ClaimFacts | None, evidence: di
             continue
         number = _number_of(word)
         if number is not None:
+            if i + 1 < len(words) and words[i + 1] in _TEEN and number.lstrip("#").isdigit() and int(number.lstrip("#")) < 10:
+                # الحادي عشر، السادس عشر، خمسة عشر: one number of two words (#11, #16, 15)
+                number = ("#" if number.startswith("#") else "") + str(10 + int(number.lstrip("#")))
+                skip = True
             (facts.numbers if facts is not None else evidence["numbers"]).add(number)
             continue
         if facts is not None:
             continue  # claim words are handled by the caller, which knows which ones are required
         keys, stems = _word_keys(word)
         roots = _roots(word)
+        if _DUAL.match(word):
+            evidence["dual"] = True
         evidence["keys"].update(keys)
         evidence["stems"].update(stems)
         evidence["roots"].update(roots)
@@ -425,7 +450,7 @@ def _facts_of_words(words: Sequence[str], facts: ClaimFacts | None, evidence: di
 def evidence_of(text: str) -> Evidence:
     """The keys, numbers, dates and negation of a passage of source text."""
     words = [w for w in tokenize(text) if w not in STOPWORDS or w in NEGATIONS or w in WEEKDAYS]
-    found: dict = {"numbers": set(), "months": set(), "weekdays": set(), "negated": False,
+    found: dict = {"numbers": set(), "months": set(), "weekdays": set(), "negated": False, "dual": False,
                    **{k: set() for k in ("keys", "stems", "roots", "plain_keys", "plain_stems", "plain_roots")}}
     _facts_of_words(words, None, found)
     return Evidence(**{k: v if isinstance(v, bool) else frozenset(v) for k, v in found.items()})
@@ -450,7 +475,7 @@ def claim_facts(claim: str) -> ClaimFacts:
         else:
             keys, stems = _word_keys(word)
             keys = _arabic_claim_keys(word, keys)
-            name = (i > 0 and words[i - 1] in NAME_CUES) or word in PLACES or word[1:] in PLACES
+            name = (i > 0 and words[i - 1] in NAME_CUES and not _prepositional(word)) or word in PLACES or word[1:] in PLACES
             article = _has_article(word)
             definite = article or (not word.startswith(_ARTICLES) and not _wording_like(word) and not common_arabic(word))
             term = Term(word, frozenset(keys), frozenset(stems), name=name, definite=definite,
@@ -458,6 +483,13 @@ def claim_facts(claim: str) -> ClaimFacts:
         if term is not None:
             facts.terms.append(term)
     return facts
+
+
+def _prepositional(word: str) -> bool:
+    """A common word behind a preposition (باسم، بصفته، لدى): what follows a title there is a phrase
+    (المتحدث باسم الوزارة), not a name. A common word alone after a title may well be a name (وكالة
+    رويترز, وكالة تاس: famous names are frequent pieces)."""
+    return len(word) >= 4 and word[0] in "بلك" and common_arabic(word)
 
 
 def _names_by_case(claim: str) -> set[str]:
@@ -577,7 +609,7 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
     absent: list[Term] = []
     matched = 0
     for number in sorted(facts.numbers):
-        if number in evidence.numbers:
+        if _number_found(number, evidence):
             matched += 1
         else:
             missing.append(number)
@@ -590,7 +622,7 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
         if day in evidence.weekdays:
             matched += 1
         else:
-            missing.append(f"weekday {day}")
+            missing.append(f"time of day {TIME_OF_DAY_NAMES[day]}" if day in TIME_OF_DAY_NAMES else f"weekday {day}")
     for term in facts.terms:
         if _found(term, evidence):
             matched += 1
@@ -609,6 +641,14 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
     elif not facts.negated and _reversed(facts, evidence):
         missing.append("negation (the source negates what the claim asserts)")
     return Verdict(not missing, tuple(missing), matched)
+
+
+def _number_found(number: str, evidence: Evidence) -> bool:
+    """Whether the window holds the number: as the same value, an ordinal as its digits (السادس عشر
+    من مايو for 16 مايو) and the reverse, and 2 as a dual noun (`_DUAL`)."""
+    if number in evidence.numbers or number.lstrip("#") in evidence.numbers or "#" + number in evidence.numbers:
+        return True
+    return number == "2" and evidence.dual
 
 
 def _reversed(facts: ClaimFacts, evidence: Evidence) -> bool:
@@ -664,4 +704,4 @@ def _merge(parts: Iterable[Evidence]) -> Evidence:
     sets = {name: frozenset().union(*(getattr(p, name) for p in parts))
             for name in ("keys", "stems", "numbers", "months", "weekdays", "roots", "plain_keys", "plain_stems",
                          "plain_roots")}
-    return Evidence(negated=any(p.negated for p in parts), **sets)
+    return Evidence(negated=any(p.negated for p in parts), dual=any(p.dual for p in parts), **sets)
