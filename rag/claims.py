@@ -41,7 +41,7 @@ from typing import Iterable, Sequence
 
 from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key
 from core.glossary import arabic_equivalents
-from rag.common_words import common_arabic, common_english
+from rag.common_words import common_arabic, common_english, word_cost
 
 WINDOW = 3  # a claim may draw on this many adjacent sentences of its source
 
@@ -215,6 +215,9 @@ NAME_CUES = _norm_set(
     "الرئيس رئيس السفير المشير اللواء الفريق العقيد الجنرال الدكتور الباحث الخبير المتحدث الناطق "
     "مدينة بمدينة منطقة قاعدة صحيفة صحيفتا وكالة عملية تنظيم مجموعة شركة ميليشيات"
 )
+EVERYDAY_COST = 13.0  # see `_everyday`
+# Titles and offices: frequent words, but which office a person holds is a fact (رئيس for مدير).
+ROLES = _norm_set("رئيس نائب وزير مدير قائد أمين سفير مستشار متحدث ناطق سكرتير مساعد ملك أمير زعيم")
 SLACK = 0.25  # share of a claim's content words that may be its own wording, found nowhere in the sources
 
 
@@ -467,6 +470,7 @@ def claim_facts(claim: str) -> ClaimFacts:
         if _is_generic(word) and not word.isascii() and not word.startswith("ال"):
             facts.asserted |= _roots(word) & GENERIC_ROOTS
         if (word in STOPWORDS or _is_generic(word) or _is_negation(word) or word in seen or _number_of(word)
+                or _everyday(word)
                 or word in MONTHS or word in WEEKDAYS or len(word) < 2):
             continue
         seen.add(word)
@@ -483,6 +487,18 @@ def claim_facts(claim: str) -> ClaimFacts:
         if term is not None:
             facts.terms.append(term)
     return facts
+
+
+def _everyday(word: str) -> bool:
+    """An Arabic word without the article that is among the most frequent words (one piece of the
+    vocabulary, `EVERYDAY_COST`: خارج، هدف، بكل، وما، عدد): a paraphrase's connective wording, as
+    `GENERIC` words are; not checked. A place name stays a name (`PLACES`)."""
+    if word.isascii() or word.startswith(_ARTICLES) or word in PLACES or word[1:] in PLACES:
+        return False
+    if {word, word[1:]} & ROLES:
+        return False  # رئيس، وزير: frequent, but a role swapped is a fault
+    cost = word_cost(word)
+    return cost is not None and cost <= EVERYDAY_COST
 
 
 def _prepositional(word: str) -> bool:
