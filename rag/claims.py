@@ -656,7 +656,51 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
         missing.append("negation")
     elif not facts.negated and _reversed(facts, evidence):
         missing.append("negation (the source negates what the claim asserts)")
+    opposite = _opposite(facts, evidence)
+    if opposite:
+        missing.append(f"{opposite[0]} (the source says {opposite[1]})")
     return Verdict(not missing, tuple(missing), matched)
+
+
+# Verbs a claim may turn into their opposite (أيدت for عرقلت): pairs of general antonyms, Arabic and
+# English. A claim word of one side that the window lacks, where the window holds the other side,
+# reverses the source.
+_ANTONYM_PAIRS = (
+    ("أيد يؤيد تؤيد أيدت تأييد ساند يساند supported backed endorsed favoured favored",
+     "عرقل يعرقل عرقلت تعرقل منع يمنع منعت عارض يعارض عارضت blocked obstructed opposed vetoed"),
+    ("رفع يرفع رفعت lifted", "فرض يفرض فرضت imposed"),
+    ("قبل يقبل قبلت وافق يوافق وافقت accepted approved", "رفض يرفض رفضت rejected refused"),
+    ("ارتفع يرتفع ارتفعت زاد يزيد زادت increased rose", "انخفض ينخفض انخفضت تراجع يتراجع تراجعت decreased fell"),
+    ("وصل يصل وصلت arrived", "غادر يغادر غادرت departed"),
+    ("فاز يفوز فازت won", "خسر يخسر خسرت lost"),
+    ("تدخل يتدخل تتدخل intervened interfered", "امتنع يمتنع امتنعت refrained"),
+)
+
+
+def _antonym_sides() -> list[tuple[frozenset[str], list[Term]]]:
+    sides = []
+    for left, right in _ANTONYM_PAIRS:
+        for mine, theirs in ((left, right), (right, left)):
+            words = frozenset(light_stem(w) for w in _norm_set(mine))
+            opposite = [Term(w, frozenset(_word_keys(w)[0]), frozenset()) for w in _norm_set(theirs) if not w.isascii()]
+            sides.append((words, opposite))
+    return sides
+
+
+_ANTONYMS = _antonym_sides()
+
+
+def _opposite(facts: ClaimFacts, evidence: Evidence) -> tuple[str, str] | None:
+    """(claim word, source word) where the window lacks a claim word of `_ANTONYM_PAIRS` but holds
+    its opposite; None otherwise."""
+    for term in facts.terms:
+        forms = {light_stem(term.word), light_stem(term.word[1:]) if term.word[:1] in "وف" else ""}
+        for words, opposite in _ANTONYMS:
+            if forms & words and not _found(term, evidence):
+                held = next((t.word for t in opposite if _found(t, evidence)), None)
+                if held:
+                    return term.word, held
+    return None
 
 
 def _number_found(number: str, evidence: Evidence) -> bool:
