@@ -6,10 +6,17 @@ key content:
 - **numbers** (digits in any script, number words, ordinals, the scale words مليون / مليار /
   million / billion), **dates** (months under any of their names, Gregorian, Levantine or
   English, and weekdays) must all be there, as the same values;
-- **things named** must all be found: names (English capitalised words, Arabic words after a
-  title or a place noun, countries and capitals: `PLACES`), Arabic nouns with the article, and
-  Arabic nouns that cannot be a paraphrase's own wording (`_wording_like`: not a verb, verbal
-  noun, participle or adverb by their shape, so واشنطن، أوروبي، بلقاسم);
+- **things named** must all be found: names (English capitalised words, the first word of a
+  sentence only when it is not everyday English; Arabic words after a title or a place noun,
+  countries and capitals: `PLACES`), offices (`ROLES`: رئيس for مدير is a fault), Arabic nouns with
+  the article, and Arabic nouns that cannot be a paraphrase's own wording (`_wording_like`: not a
+  verb, verbal noun, participle or adverb by their shape) and are not common words either
+  (`rag.common_words`, from the embedder's subword vocabulary: واشنطن، بلقاسم are required,
+  وجوده، صاحبة are wording). The most frequent words without the article (خارج، هدف، بكل) are
+  not checked at all (`_everyday`);
+- **times of day** (صباح، مساء, morning) are checked as weekdays are; 11..19 in two words
+  (السادس عشر) are one number, an ordinal day matches its digits, and "two" is found as an Arabic
+  dual (البلدين);
 - **wording** (verbs, verbal nouns, participles, adverbs) must be found too, except a quarter of
   it at most that no other passage of the sources holds (`check`). Words that are *generic*
   (function words, verbs of saying, opinion and meeting in any form, vague nouns: `GENERIC`,
@@ -25,10 +32,14 @@ key content:
   that negates too; a claim that does not negate is not supported by a window that holds its
   words, or its verb of saying, only where a negation governs them (لم تعلن for أعلنت).
 
+- **opposites**: a claim verb of a short list of general antonym pairs (`_ANTONYM_PAIRS`) that
+  the window lacks while it holds the opposite (أيدت where the source says عرقلت) reverses it.
+
 This is lexical entailment, not understanding: it catches a name swapped, a number or date
 changed, a claim from no source and a claim cited to the wrong source, and it misses a swap of
-roles between two names that both stand in the window, and a reversal by an antonym (أيدت for
-عرقلت) (see the README's figures). Which sentences an answer cites is `rag.citations`; nothing
+roles between two names that both stand in the window, a reversal by an antonym outside the
+short list, and a claim built from words the source holds in another sense (see the README's
+figures). Which sentences an answer cites is `rag.citations`; nothing
 here reads files.
 """
 
@@ -481,7 +492,8 @@ def claim_facts(claim: str) -> ClaimFacts:
             keys = _arabic_claim_keys(word, keys)
             name = (i > 0 and words[i - 1] in NAME_CUES and not _prepositional(word)) or word in PLACES or word[1:] in PLACES
             article = _has_article(word)
-            definite = article or (not word.startswith(_ARTICLES) and not _wording_like(word) and not common_arabic(word))
+            definite = article or _is_role(word) or (not word.startswith(_ARTICLES) and not _wording_like(word)
+                                                     and not common_arabic(word))
             term = Term(word, frozenset(keys), frozenset(stems), name=name, definite=definite,
                         roots=frozenset() if name or article else _roots(word))
         if term is not None:
@@ -495,10 +507,15 @@ def _everyday(word: str) -> bool:
     `GENERIC` words are; not checked. A place name stays a name (`PLACES`)."""
     if word.isascii() or word.startswith(_ARTICLES) or word in PLACES or word[1:] in PLACES:
         return False
-    if {word, word[1:]} & ROLES:
+    if _is_role(word):
         return False  # رئيس، وزير: frequent, but a role swapped is a fault
     cost = word_cost(word)
     return cost is not None and cost <= EVERYDAY_COST
+
+
+def _is_role(word: str) -> bool:
+    """A title or office (`ROLES`), also behind a one-letter proclitic (ووزير، بنائب)."""
+    return word in ROLES or (len(word) >= 4 and word[1:] in ROLES)
 
 
 def _prepositional(word: str) -> bool:
