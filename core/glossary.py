@@ -34,7 +34,7 @@ _GLOSSARY: dict[str, str] = {
     # institutions
     "ministry": "وزارة", "defence": "الدفاع", "defense": "الدفاع", "foreign": "الخارجية", "interior": "الداخلية",
     "government": "حكومة", "council": "مجلس", "security": "الأمن الأمنية", "parliament": "البرلمان مجلس النواب",
-    "house": "مجلس", "representatives": "النواب", "national": "الوطني الوطنية القومي", "accord": "الوفاق",
+    "house": "مجلس", "representatives": "النواب", "national": "الوطني الوطنية القومي", "international": "الدولي الدولية دولي", "accord": "الوفاق",
     "command": "القيادة", "general's": "القيادة العامة", "staff": "الأركان", "chiefs": "رؤساء قادة",
     "office": "مكتب", "agency": "وكالة", "news": "الأنباء أنباء", "newspaper": "صحيفة", "newspapers": "صحف صحيفة",
     "papers": "صحف صحيفة الصحيفتان", "media": "إعلام إعلامية", "reports": "تقارير", "report": "تقرير", "statement": "بيان",

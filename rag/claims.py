@@ -1,28 +1,46 @@
 """Is a claim supported by the sentences it cites? The facts of one sentence checked against a source.
 
 A claim is one sentence (or clause) of an LLM answer that carries `[n]`. It is *supported* by
-source n when one window of the source (one sentence, or two adjacent ones) holds the claim's
+source n when one window of the source (one to three adjacent sentences) holds the claim's
 key content:
 - **numbers** (digits in any script, number words, ordinals, the scale words مليون / مليار /
   million / billion), **dates** (months under any of their names, Gregorian, Levantine or
   English, and weekdays) must all be there, as the same values;
-- **names and content words**: names (English capitalised words, Arabic words after a title or a
-  place noun) and Arabic nouns with the article must be found; other words that are not *generic*
-  (function words, verbs of saying, meeting and discussing, vague nouns: `GENERIC`) must be found
-  too, except a quarter of them at most that no other passage of the sources holds (`check`);
-  found means, after Arabic normalisation and light stemming (`core.arabic`), as
-  the same stem, a stem one is a prefix of the other (الروسي / روسيا), a transliteration
-  variant (شويغو / شويجو), or a word of the same synonym group (`SYNONYMS`). An English claim's
-  words are looked for through the English->Arabic glossary (`core.glossary`); English names
-  (capitalised words) through their transliteration key; English words the glossary does not
-  know cannot be checked and are not required;
-- **negation**: a claim that says "did not" (لم، لن، ليس، not, never …) needs a window
-  that negates too.
+- **things named** must all be found: names (English capitalised words, the first word of a
+  sentence only when it is not everyday English; Arabic words after a title or a place noun,
+  countries and capitals: `PLACES`), offices (`ROLES`: رئيس for مدير is a fault), Arabic nouns with
+  the article, and Arabic nouns that cannot be a paraphrase's own wording (`_wording_like`: not a
+  verb, verbal noun, participle or adverb by their shape) and are not common words either
+  (`rag.common_words`, from the embedder's subword vocabulary: واشنطن، بلقاسم are required,
+  وجوده، صاحبة are wording). The most frequent words without the article (خارج، هدف، بكل) are
+  not checked at all (`_everyday`);
+- **times of day** (صباح، مساء, morning) are checked as weekdays are; 11..19 in two words
+  (السادس عشر) are one number, an ordinal day matches its digits, and "two" is found as an Arabic
+  dual (البلدين);
+- **wording** (verbs, verbal nouns, participles, adverbs) must be found too, except a quarter of
+  it at most that no other passage of the sources holds (`check`). Words that are *generic*
+  (function words, verbs of saying, opinion and meeting in any form, vague nouns: `GENERIC`,
+  `GENERIC_ROOTS`) are not checked. Found means, after Arabic normalisation and light stemming
+  (`core.arabic`): the same stem, a stem one is a prefix of the other (الروسي / روسيا), a
+  transliteration variant (شويغو / شويجو), a word of the same synonym group (`SYNONYMS`), the
+  same letters in another order (a typing slip), and for wording only, a shared root
+  (`_roots`: أعلنت / تعلن, يوجه / يتوجه, الظهور / تظهر). An English claim's words are looked
+  for through the English->Arabic glossary (`core.glossary`); English names (capitalised words)
+  through their transliteration key; English words the glossary does not know cannot be
+  checked and are not required;
+- **negation**: a claim that says "did not" (لم، لن، ليس، وتنفي، not, never …) needs a window
+  that negates too; a claim that does not negate is not supported by a window that holds its
+  words, or its verb of saying, only where a negation governs them (لم تعلن for أعلنت).
+
+- **opposites**: a claim verb of a short list of general antonym pairs (`_ANTONYM_PAIRS`) that
+  the window lacks while it holds the opposite (أيدت where the source says عرقلت) reverses it.
 
 This is lexical entailment, not understanding: it catches a name swapped, a number or date
-changed, a claim from no source and a claim cited to the wrong source, and it misses a
-swap of roles between two names that both stand in the window (see the README's figures).
-Which sentences an answer cites is `rag.citations`; nothing here reads files.
+changed, a claim from no source and a claim cited to the wrong source, and it misses a swap of
+roles between two names that both stand in the window, a reversal by an antonym outside the
+short list, and a claim built from words the source holds in another sense (see the README's
+figures). Which sentences an answer cites is `rag.citations`; nothing
+here reads files.
 """
 
 from __future__ import annotations
@@ -34,6 +52,7 @@ from typing import Iterable, Sequence
 
 from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key
 from core.glossary import arabic_equivalents
+from rag.common_words import common_arabic, common_english, word_cost
 
 WINDOW = 3  # a claim may draw on this many adjacent sentences of its source
 
@@ -65,6 +84,7 @@ GENERIC = _norm_set(
     met meet meets meeting held hold discussed discuss discussion talks talk spoke
     يرى ترى رأى رأت يعتبر اعتبر ويرى يوم اليوم المقرر المنتظر بسبب نتيجة جراء إثر اثر وسط ظل
     ضد بدأ بدأت يبدأ جديد جديدة كبير كبيرة كبرى مهم مهمة هام هامة رسمي رسمية رسميا رسمياً
+    الوقت وقت جدا تماما فعلا بالفعل حقا هامش لقاؤه لقائه إعادة بلاده بلادها بلادهم
     """
 )
 
@@ -104,6 +124,23 @@ SYNONYMS: tuple[frozenset[str], ...] = tuple(
         "ضابط ضباط الضباط العسكريين عسكريين",
         "أجندة جدول",
         "صحيفة صحف الصحيفتان صحيفتا الصحف",
+        # Verbs and nouns a paraphrase trades for one another; matched on the root as well (`_roots`).
+        "طلب يطلب رغب يرغب أراد يريد",
+        "استخدم يستخدم استعمل يستعمل اعتمد يعتمد عول يعول",
+        "مصير مآل",
+        "يسمى سمي يعرف عرف",
+        "الأنباء أنباء الصحافة",
+        "حاليا الحالي الراهن الآن",
+        "سعى يسعى تسعى حاول يحاول جهود جهودها",
+        "أمريكي الأمريكي أميركي الأميركي الأمريكية الأميركية الأمريكيين واشنطن الولايات",
+        "أوروبي الأوروبي الأوروبية أوروبا",
+        "أصلح يصلح إصلاح رمم يرمم ترميم",
+        "تصاعد ارتفع ازداد تزايد اشتد",
+        "حدة شدة",
+        "معارك المعارك قتال القتال اشتباكات",
+        "تردي تدهور",
+        "دائما دوما",
+        "قادر قادرة يستطيع تستطيع استطاع",
     )
 )
 
@@ -123,6 +160,15 @@ _WEEKDAYS = {
 WEEKDAYS = {normalize(w): d for d, words in _WEEKDAYS.items() for w in words.split()}
 for _prefix in ("و", "ب", "وب"):  # "وفي الثلاثاء", "بالأربعاء"
     WEEKDAYS.update({_prefix + w: d for w, d in list(WEEKDAYS.items()) if w.startswith("ال")})
+# Times of day are checked as weekdays are (a claim's "مساء" needs a window that says evening), under
+# values of their own: an answer that moves a morning arrival to the evening changes a date.
+_TIMES_OF_DAY = {
+    11: "صباح صباحا الصباح صباحاً morning", 12: "ظهر ظهرا الظهر ظهراً noon midday",
+    13: "مساء مساءً المساء مساءا evening", 14: "ليلا ليلاً الليل ليل night overnight",
+}
+TIME_OF_DAY_NAMES = {11: "morning", 12: "noon", 13: "evening", 14: "night"}
+WEEKDAYS.update({normalize(p + w): t for t, words in _TIMES_OF_DAY.items() for w in words.split()
+                 for p in ("", "و", "ب") if w.isascii() == (p == "") or not w.isascii()})
 
 _NUMBER_WORDS = {
     "1": "واحد واحدة one", "2": "اثنان اثنين اثنتان اثنتين two", "3": "ثلاث ثلاثة three", "4": "أربع أربعة four",
@@ -134,7 +180,7 @@ _NUMBER_WORDS = {
     "#1": "الأول الأولى أول first", "#2": "الثاني الثانية ثاني second", "#3": "الثالث الثالثة ثالث third",
     "#4": "الرابع الرابعة fourth", "#5": "الخامس الخامسة fifth", "#6": "السادس السادسة sixth",
     "#7": "السابع السابعة seventh", "#8": "الثامن الثامنة eighth", "#9": "التاسع التاسعة ninth",
-    "#10": "العاشر العاشرة tenth", "#1x": "الحادي الحادية eleventh", "#2x": "twelfth",  # الحادي عشر: #1x and 10
+    "#10": "العاشر العاشرة tenth", "#1": "الحادي الحادية", "#11": "eleventh", "#12": "twelfth",
 }
 NUMBER_WORDS = {normalize(w): v for v, words in _NUMBER_WORDS.items() for w in words.split()}
 for _prefix in ("و", "ب", "ال"):
@@ -144,17 +190,45 @@ for _prefix in ("و", "ب", "ال"):
 NEGATIONS = _norm_set("لم ولم لن ولن ليس ليست وليس لا ولا غير دون بدون عدم نفى تنفي ينفي نفت not no never without "
                       "nor neither denied denies deny didn't doesn't don't isn't wasn't won't cannot")
 
+
+_TEEN = frozenset({"عشر", "عشره"})  # the second word of 11..19 (normalised)
+# The number 2 said in words ("two countries", اثنين) also stands in Arabic as a dual noun (البلدين،
+# ابنيه، الصحيفتان), which says no number: a window with a dual-looking word holds it.
+_DUAL = re.compile(r"^[\u0600-\u06ff]{3,}(ان|ين|تان|تين|يه|اه)$")
+
+
+def _is_negation(word: str) -> bool:
+    """A negation word, also behind the conjunction و or ف (وتنفي، فلم)."""
+    return word in NEGATIONS or (len(word) >= 3 and word[0] in "وف" and word[1:] in NEGATIONS)
+
+
+NEGATION_SCOPE = 2  # a negation word negates the next content words, this many: لم تعلن، لا تستطيع أن تدعمه
+
 _DIGITS = re.compile(r"^\d+$")
 _LATIN = re.compile("^[a-z][a-z']*$")
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z']+")
 _SYNONYM_OF = {word: i for i, group in enumerate(SYNONYMS) for word in group}
 _SYNONYM_OF.update({light_stem(word): i for i, group in enumerate(SYNONYMS) for word in group})
 GENERIC_STEMS = frozenset(light_stem(w) for w in GENERIC if not w.isascii())
+# Countries and capitals an answer may swap for one another. A place name may look like a verb
+# (تونس like تدعم, تركيا like ترسل), so `_wording_like` alone would let it pass as wording.
+PLACES = _norm_set(
+    """
+    ليبيا مصر تونس الجزائر المغرب موريتانيا السودان تشاد النيجر مالي سوريا العراق لبنان الأردن فلسطين
+    اليمن السعودية الإمارات قطر الكويت البحرين عمان إيران تركيا إسرائيل روسيا أوكرانيا بيلاروسيا الصين
+    اليابان الهند باكستان أفغانستان فرنسا ألمانيا إيطاليا بريطانيا إسبانيا اليونان مالطا أمريكا أميركا
+    طرابلس بنغازي مصراتة سرت طبرق سبها درنة القاهرة الخرطوم الجزائر الرباط دمشق بغداد بيروت عمان
+    الرياض أبوظبي الدوحة أنقرة إسطنبول طهران موسكو مينسك كييف بكين باريس برلين روما لندن واشنطن
+    """
+)
 # Words after which comes a name (a person, place, body or paper): a word there is never paraphrase.
 NAME_CUES = _norm_set(
     "الرئيس رئيس السفير المشير اللواء الفريق العقيد الجنرال الدكتور الباحث الخبير المتحدث الناطق "
     "مدينة بمدينة منطقة قاعدة صحيفة صحيفتا وكالة عملية تنظيم مجموعة شركة ميليشيات"
 )
+EVERYDAY_COST = 13.0  # see `_everyday`
+# Titles and offices: frequent words, but which office a person holds is a fact (رئيس for مدير).
+ROLES = _norm_set("رئيس نائب وزير مدير قائد أمين سفير مستشار متحدث ناطق سكرتير مساعد ملك أمير زعيم")
 SLACK = 0.25  # share of a claim's content words that may be its own wording, found nowhere in the sources
 
 
@@ -166,7 +240,10 @@ class Term:
     keys: frozenset[str]
     stems: frozenset[str]  # Arabic stems tried as prefixes of a window's stems (and the reverse)
     name: bool = False  # a name (capitalised in English, or after a title or place noun): always required
-    definite: bool = False  # an Arabic noun with the article (البحرية، المسماري): a thing named, not wording
+    # An Arabic noun with the article (البحرية، المسماري) or one that cannot be wording (`_wording_like`:
+    # واشنطن، أوروبي): a thing named, required.
+    definite: bool = False
+    roots: frozenset[str] = frozenset()  # for wording only (a verb, a verbal noun): its candidate roots (`_roots`)
 
 
 @dataclass
@@ -178,6 +255,9 @@ class ClaimFacts:
     weekdays: set[int] = field(default_factory=set)
     terms: list[Term] = field(default_factory=list)  # names and content words, all required
     negated: bool = False
+    # Roots of the claim's verbs of saying (أعلنت، أكد): not checked as wording, but a source that
+    # holds them only negated (لم تعلن) says the opposite.
+    asserted: set[str] = field(default_factory=set)
 
     @property
     def empty(self) -> bool:
@@ -194,6 +274,13 @@ class Evidence:
     months: frozenset[int]
     weekdays: frozenset[int]
     negated: bool
+    roots: frozenset[str] = frozenset()
+    # The keys, stems and roots of the words no negation governs: a claim word found only among the
+    # others (لم تعلن for أعلنت, لا تستطيع أن تدعمه for قادرة على دعمه) is a statement reversed.
+    plain_keys: frozenset[str] = frozenset()
+    plain_stems: frozenset[str] = frozenset()
+    plain_roots: frozenset[str] = frozenset()
+    dual: bool = False  # a word with a dual ending (البلدين), which says "two" (`_number_found`)
 
 
 @dataclass(frozen=True)
@@ -225,6 +312,9 @@ def _word_keys(word: str) -> tuple[set[str], set[str]]:
                 keys.add(f"syn:{_SYNONYM_OF[candidate]}")
         if len(stem) >= 3 and not stem.isascii():
             stems.add(stem)
+        if len(stem) >= 4 and not stem.isascii():
+            # The same letters in another order: a typing slip of the source (عكسري for عسكري).
+            keys.add("anagram:" + "".join(sorted(form)))
     return keys, stems
 
 
@@ -253,7 +343,63 @@ def _sound_keys(word: str) -> set[str]:
         key = re.sub(r"(.)\1+", r"\1", (first + form[1:].translate(_VOWELS)).translate(_SOUNDS))
         if len(key) >= 2:
             keys.add("~" + key)
+        # The same with its vowels kept: two Arabic spellings of one short name (شويغو / شويجو).
+        keys.add("≈" + re.sub(r"(.)\1+", r"\1", (first + form[1:]).translate(_SOUNDS)))
+        if "ذ" in form:
+            # ذ is written d in English as often as z or dh (Gaddafi, القذافي): the key an English d gives.
+            keys.add("~" + re.sub(r"(.)\1+", r"\1", (first + form[1:].replace("ذ", "د").translate(_VOWELS)).translate(_SOUNDS)))
     return keys
+
+
+def _arabic_claim_keys(word: str, keys: set[str]) -> set[str]:
+    """The keys an Arabic claim word is sought under. Transliteration keys are for foreign names,
+    which Arabic spells several ways; they are dropped where they would join two Arabic words:
+    for a word with the feminine ending (الكفرة is not الجفرة, درنة is Arabic) and, vowels dropped,
+    for a skeleton of fewer than four consonants (وزراء is not وزير, تاس is not تأسيس, الصينية is
+    not صيانة); a short name is then sought with its vowels (شويجو for شويغو)."""
+    if word.endswith("ه"):
+        return {k for k in keys if k[0] not in "~≈"}
+    return {k for k in keys if not k.startswith("~") or len(k) > 4}
+
+
+# What an Arabic word may carry around its root: proclitics (the article, و ف ب ل, the future س) and
+# endings (person, number, object pronouns, the feminine ة and accusative ا).
+_CLITICS = ("وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "س")
+_ENDINGS = ("تما", "هما", "تم", "وا", "ون", "ين", "ان", "ات", "نا", "ها", "هم", "ه", "ت", "ي", "ا")
+
+
+def _strip_all(forms: set[str], step) -> None:
+    for form in list(forms):
+        forms.update(new for new in step(form) if len(new) >= 3)
+
+
+@lru_cache(maxsize=65536)
+def _roots(word: str) -> frozenset[str]:
+    """Candidate three-letter roots of a normalised Arabic word: what is left once clitics, endings,
+    the prefix of the present tense (يكشف، تعلن), the أ of form IV, the م of participles, the ت and
+    ا of the derived forms (تباحث، ناقش، اجتمع، استخدم) and a long vowel of the verbal noun (ظهور،
+    إعلان) are taken off, tried every way. Over-generous on purpose: a paraphrase changes a verb's
+    person, tense and form (أعلنت / تعلن, يوجه / يتوجه, التدخل / تتدخل), and roots are only ever used
+    to find a claim's wording, never its names or the nouns it is about (`Term.roots`)."""
+    if word.isascii() or len(word) < 3:
+        return frozenset()
+    forms = {word}
+    for _ in range(2):
+        _strip_all(forms, lambda w: [w[len(c):] for c in _CLITICS if w.startswith(c)])
+    for _ in range(2):
+        _strip_all(forms, lambda w: [w[: -len(e)] for e in _ENDINGS if w.endswith(e)])
+    for _ in range(3):
+        _strip_all(forms, lambda w: [w[1:]] if len(w) >= 4 and w[0] in "يتنام" else [])
+        _strip_all(forms, lambda w: [w[0] + w[2:]] if len(w) >= 4 and w[1] in "تا" else [])
+        _strip_all(forms, lambda w: [w[2:]] if len(w) >= 5 and w.startswith("ست") else [])
+    _strip_all(forms, lambda w: [w[:2] + w[3:]] if len(w) == 4 and w[2] in "اوي" else [])
+    return frozenset(f for f in forms if len(f) == 3)
+
+
+# Verbs of saying, opinion and meeting, by root: a claim words them as it likes.
+GENERIC_ROOTS = frozenset().union(*(_roots(normalize(w)) for w in (
+    "أكد أوضح أضاف ذكر أشار صرح أعلن كشف أفاد تابع جرى أجرى التقى اجتمع بحث ناقش تباحث تناول تطرق "
+    "شهد اعتبر شدد أدلى لفت نوه أبرز اعتقد رجح جدد").split()))
 
 
 def _number_of(word: str) -> str | None:
@@ -264,15 +410,17 @@ def _number_of(word: str) -> str | None:
 
 def _facts_of_words(words: Sequence[str], facts: ClaimFacts | None, evidence: dict | None) -> None:
     skip = False
+    scope = 0  # how many of the next content words a negation governs
     for i, word in enumerate(words):
         if skip:
             skip = False
             continue
-        if word in NEGATIONS:
+        if _is_negation(word):
             if facts is not None:
                 facts.negated = True
             if evidence is not None:
                 evidence["negated"] = True
+            scope = NEGATION_SCOPE
             continue
         pair = (word.removeprefix("و").removeprefix("ف"), words[i + 1] if i + 1 < len(words) else "")
         if pair in _TWO_WORD_MONTHS:
@@ -289,35 +437,51 @@ def _facts_of_words(words: Sequence[str], facts: ClaimFacts | None, evidence: di
             continue
         number = _number_of(word)
         if number is not None:
+            if i + 1 < len(words) and words[i + 1] in _TEEN and number.lstrip("#").isdigit() and int(number.lstrip("#")) < 10:
+                # الحادي عشر، السادس عشر، خمسة عشر: one number of two words (#11, #16, 15)
+                number = ("#" if number.startswith("#") else "") + str(10 + int(number.lstrip("#")))
+                skip = True
             (facts.numbers if facts is not None else evidence["numbers"]).add(number)
             continue
         if facts is not None:
             continue  # claim words are handled by the caller, which knows which ones are required
         keys, stems = _word_keys(word)
+        roots = _roots(word)
+        if _DUAL.match(word):
+            evidence["dual"] = True
         evidence["keys"].update(keys)
         evidence["stems"].update(stems)
+        evidence["roots"].update(roots)
+        if scope:
+            scope -= 1
+        else:
+            evidence["plain_keys"].update(keys)
+            evidence["plain_stems"].update(stems)
+            evidence["plain_roots"].update(roots)
 
 
 @lru_cache(maxsize=8192)  # the same retrieved sentences come back question after question
 def evidence_of(text: str) -> Evidence:
     """The keys, numbers, dates and negation of a passage of source text."""
     words = [w for w in tokenize(text) if w not in STOPWORDS or w in NEGATIONS or w in WEEKDAYS]
-    found: dict = {"keys": set(), "stems": set(), "numbers": set(), "months": set(), "weekdays": set(), "negated": False}
+    found: dict = {"numbers": set(), "months": set(), "weekdays": set(), "negated": False, "dual": False,
+                   **{k: set() for k in ("keys", "stems", "roots", "plain_keys", "plain_stems", "plain_roots")}}
     _facts_of_words(words, None, found)
-    # A window also "says" the Arabic words of its numbers (مليار and 1e9 are one fact).
-    return Evidence(frozenset(found["keys"]), frozenset(found["stems"]), frozenset(found["numbers"]),
-                    frozenset(found["months"]), frozenset(found["weekdays"]), found["negated"])
+    return Evidence(**{k: v if isinstance(v, bool) else frozenset(v) for k, v in found.items()})
 
 
 def claim_facts(claim: str) -> ClaimFacts:
     """The facts a claim (Arabic or English) asserts, as `Term`s and values to look for in a source."""
     facts = ClaimFacts()
-    capitalised = {w for m in _CAPITALISED.finditer(claim) for w in tokenize(m.group(0))}
+    capitalised = _names_by_case(claim)
     words = tokenize(claim)
-    _facts_of_words([w for w in words if w not in STOPWORDS or w in NEGATIONS], facts, None)
+    _facts_of_words([w for w in words if w not in STOPWORDS or _is_negation(w)], facts, None)
     seen: set[str] = set()
     for i, word in enumerate(words):
-        if (word in STOPWORDS or _is_generic(word) or word in NEGATIONS or word in seen or _number_of(word)
+        if _is_generic(word) and not word.isascii() and not word.startswith("ال"):
+            facts.asserted |= _roots(word) & GENERIC_ROOTS
+        if (word in STOPWORDS or _is_generic(word) or _is_negation(word) or word in seen or _number_of(word)
+                or _everyday(word)
                 or word in MONTHS or word in WEEKDAYS or len(word) < 2):
             continue
         seen.add(word)
@@ -325,26 +489,92 @@ def claim_facts(claim: str) -> ClaimFacts:
             term = _english_term(word, word in capitalised)
         else:
             keys, stems = _word_keys(word)
-            term = Term(word, frozenset(keys), frozenset(stems), name=i > 0 and words[i - 1] in NAME_CUES,
-                        definite=_has_article(word))
+            keys = _arabic_claim_keys(word, keys)
+            name = (i > 0 and words[i - 1] in NAME_CUES and not _prepositional(word)) or word in PLACES or word[1:] in PLACES
+            article = _has_article(word)
+            definite = article or _is_role(word) or (not word.startswith(_ARTICLES) and not _wording_like(word)
+                                                     and not common_arabic(word))
+            term = Term(word, frozenset(keys), frozenset(stems), name=name, definite=definite,
+                        roots=frozenset() if name or article else _roots(word))
         if term is not None:
             facts.terms.append(term)
     return facts
 
 
+def _everyday(word: str) -> bool:
+    """An Arabic word without the article that is among the most frequent words (one piece of the
+    vocabulary, `EVERYDAY_COST`: خارج، هدف، بكل، وما، عدد): a paraphrase's connective wording, as
+    `GENERIC` words are; not checked. A place name stays a name (`PLACES`)."""
+    if word.isascii() or word.startswith(_ARTICLES) or word in PLACES or word[1:] in PLACES:
+        return False
+    if _is_role(word):
+        return False  # رئيس، وزير: frequent, but a role swapped is a fault
+    cost = word_cost(word)
+    return cost is not None and cost <= EVERYDAY_COST
+
+
+def _is_role(word: str) -> bool:
+    """A title or office (`ROLES`), also behind a one-letter proclitic (ووزير، بنائب)."""
+    return word in ROLES or (len(word) >= 4 and word[1:] in ROLES)
+
+
+def _prepositional(word: str) -> bool:
+    """A common word behind a preposition (باسم، بصفته، لدى): what follows a title there is a phrase
+    (المتحدث باسم الوزارة), not a name. A common word alone after a title may well be a name (وكالة
+    رويترز, وكالة تاس: famous names are frequent pieces)."""
+    return len(word) >= 4 and word[0] in "بلك" and common_arabic(word)
+
+
+def _names_by_case(claim: str) -> set[str]:
+    """The words an English claim capitalises as names. The first word of a sentence (or of a list
+    item) is capitalised whatever it is: it counts as a name only when it is not everyday English
+    (`common_english`: Informed, Since, Signalling are not names; Haftar, Shoigu are)."""
+    first = re.match(r"[\W\d_]*([A-Za-z']+)", claim)
+    names = set()
+    for m in _CAPITALISED.finditer(claim):
+        words = tokenize(m.group(0))
+        if first and m.start() == first.start(1) and all(common_english(w) for w in words):
+            continue
+        names.update(words)
+    return names
+
+
 # Verbal nouns and participles of the derived verb forms (التحضير، التعاون، المتكررة، الاستقرار،
 # الانسحاب) name an action, not a thing: a paraphrase rewords them as it rewords verbs.
 _DERIVED = ("ت", "مت", "است", "ان", "مست", "من")
+_ARTICLES = ("ال", "وال", "فال", "بال", "كال", "لل", "ولل", "وبال")
 
 
 def _has_article(word: str) -> bool:
     """An Arabic noun with the definite article (after a conjunction or preposition: والجزائر،
     بالقاهرة) that is not a verbal noun or participle of a derived verb form."""
-    for prefix in ("ال", "وال", "فال", "بال", "كال", "لل", "ولل", "وبال"):
+    for prefix in _ARTICLES:
         if word.startswith(prefix) and len(word) - len(prefix) >= 2:
             rest = word[len(prefix):]
             return not any(rest.startswith(d) and len(rest) - len(d) >= 3 for d in _DERIVED)
     return False
+
+
+def _wording_like(word: str) -> bool:
+    """Whether an Arabic word without the article may be a claim's own wording: a verb (يعتقد، صرفت،
+    شدد، سيلتقي، أقروا), a verbal noun or participle (تأسيس، إعلان، انفتاح، مشددا), an adverb (دائما،
+    رسميا) or a word of three letters (دعم، حظر). Any other noun the source lacks (واشنطن، بلقاسم،
+    أوروبي) is a thing named, a fact that must be there."""
+    if word.startswith(_ARTICLES):
+        return False
+    if word[0] in "وف" and len(word) >= 4:
+        word = word[1:]
+    if word[0] in "بلك" and len(word) >= 5:
+        word = word[1:]
+    if len(word) <= 3 or word.endswith(("ا", "وا")):
+        return True
+    if word[0] in "يتن" or (word[0] == "س" and word[1] in "يتن"):
+        return True  # the present tense, and the verbal nouns of forms II, V and VI (تسليح، تعاون)
+    if word.endswith("ت") and not word.endswith("ات") and len(word) <= 6:
+        return True  # a verb in the past, third person feminine (عرقلت، أقرت)
+    if word[0] == "م" or word.startswith(("است", "ان")):
+        return True  # participles, and verbal nouns of forms VII and X
+    return len(word) == 4 and word[0] == "ا" or bool(re.match("^ا..+ا.$", word))  # أكد، إعلان، اهتمام
 
 
 def _is_generic(word: str) -> bool:
@@ -353,7 +583,11 @@ def _is_generic(word: str) -> bool:
     if word.isascii():
         return False
     forms = [word] + ([word[1:]] if len(word) >= 4 and word[0] in "وف" else [])
-    return any(light_stem(f) in GENERIC_STEMS or f in GENERIC for f in forms)
+    if any(light_stem(f) in GENERIC_STEMS or f in GENERIC for f in forms):
+        return True
+    # A verb of saying, opinion or meeting in any person, tense or form (تكشف، وشدد، مشددا، يعتقد):
+    # only a word without the article, so that the nouns of those roots (الباحث، الاجتماع) still count.
+    return not _has_article(word) and not word.startswith("ال") and bool(_roots(word) & GENERIC_ROOTS)
 
 
 def _english_term(word: str, capitalised: bool) -> Term | None:
@@ -375,11 +609,14 @@ def _english_term(word: str, capitalised: bool) -> Term | None:
     return Term(word, frozenset(keys), frozenset(stems), name=capitalised and len(word) >= 4)
 
 
-def _found(term: Term, evidence: Evidence) -> bool:
-    if term.keys & evidence.keys:
+def _found(term: Term, evidence: Evidence, plain: bool = False) -> bool:
+    """Whether the window holds the term (`plain`: outside the scope of a negation)."""
+    keys, stems, roots = ((evidence.plain_keys, evidence.plain_stems, evidence.plain_roots) if plain
+                          else (evidence.keys, evidence.stems, evidence.roots))
+    if term.keys & keys or term.roots & roots:
         return True
     for stem in term.stems:
-        for other in evidence.stems:
+        for other in stems:
             short, long_ = (stem, other) if len(stem) <= len(other) else (other, stem)
             if long_.startswith(short) and len(long_) - len(short) <= 3:
                 return True
@@ -390,12 +627,14 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
     """Whether `evidence` holds every fact of the claim; what it lacks otherwise.
 
     Numbers, dates, negation and names must all be there, and so must Arabic nouns with the article
-    (البحرية، الخارجية، المسماري): they name the things a claim is about, where a paraphrase rewords
-    its verbs (عقد، شدد، تعتبر). Another content word that is not there is forgiven as the claim's
-    own wording for at most `SLACK` of the claim's content words, and only when no other passage of the sources that holds it supports the claim as well as this one
-    (`rivals`, from `rival_support`): that is the mark of a fact moved from another place (a name
+    (البحرية، الخارجية، المسماري) and nouns that cannot be wording (واشنطن، أوروبي): they name the
+    things a claim is about, where a paraphrase rewords its verbs (عقد، شدد، تعتبر). Another content
+    word that is not there is forgiven as the claim's own wording for at most `SLACK` of the claim's
+    content words, and only when no other passage of the sources that holds it supports the claim
+    as well as this one (`rivals`, from `rival_support`): that is the mark of a fact moved from another place (a name
     swapped in from another article, a true claim cited to the wrong source). A claim with nothing
-    that can be checked (no name, number, date or content word) is not supported.
+    that can be checked (no name, number, date or content word) is not supported, and neither is
+    one the window negates (`_reversed`).
     """
     if facts.empty:
         return Verdict(False, ("(nothing checkable)",), 0)
@@ -403,7 +642,7 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
     absent: list[Term] = []
     matched = 0
     for number in sorted(facts.numbers):
-        if number in evidence.numbers:
+        if _number_found(number, evidence):
             matched += 1
         else:
             missing.append(number)
@@ -416,7 +655,7 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
         if day in evidence.weekdays:
             matched += 1
         else:
-            missing.append(f"weekday {day}")
+            missing.append(f"time of day {TIME_OF_DAY_NAMES[day]}" if day in TIME_OF_DAY_NAMES else f"weekday {day}")
     for term in facts.terms:
         if _found(term, evidence):
             matched += 1
@@ -432,7 +671,70 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
         missing.extend(own_words)  # all that the window lacks, once the claim is not supported
     if facts.negated and not evidence.negated:
         missing.append("negation")
+    elif not facts.negated and _reversed(facts, evidence):
+        missing.append("negation (the source negates what the claim asserts)")
+    opposite = _opposite(facts, evidence)
+    if opposite:
+        missing.append(f"{opposite[0]} (the source says {opposite[1]})")
     return Verdict(not missing, tuple(missing), matched)
+
+
+# Verbs a claim may turn into their opposite (أيدت for عرقلت): pairs of general antonyms, Arabic and
+# English. A claim word of one side that the window lacks, where the window holds the other side,
+# reverses the source.
+_ANTONYM_PAIRS = (
+    ("أيد يؤيد تؤيد أيدت تأييد ساند يساند supported backed endorsed favoured favored",
+     "عرقل يعرقل عرقلت تعرقل منع يمنع منعت عارض يعارض عارضت blocked obstructed opposed vetoed"),
+    ("رفع يرفع رفعت lifted", "فرض يفرض فرضت imposed"),
+    ("قبل يقبل قبلت وافق يوافق وافقت accepted approved", "رفض يرفض رفضت rejected refused"),
+    ("ارتفع يرتفع ارتفعت زاد يزيد زادت increased rose", "انخفض ينخفض انخفضت تراجع يتراجع تراجعت decreased fell"),
+    ("وصل يصل وصلت arrived", "غادر يغادر غادرت departed"),
+    ("فاز يفوز فازت won", "خسر يخسر خسرت lost"),
+    ("تدخل يتدخل تتدخل intervened interfered", "امتنع يمتنع امتنعت refrained"),
+)
+
+
+def _antonym_sides() -> list[tuple[frozenset[str], list[Term]]]:
+    sides = []
+    for left, right in _ANTONYM_PAIRS:
+        for mine, theirs in ((left, right), (right, left)):
+            words = frozenset(light_stem(w) for w in _norm_set(mine))
+            opposite = [Term(w, frozenset(_word_keys(w)[0]), frozenset()) for w in _norm_set(theirs) if not w.isascii()]
+            sides.append((words, opposite))
+    return sides
+
+
+_ANTONYMS = _antonym_sides()
+
+
+def _opposite(facts: ClaimFacts, evidence: Evidence) -> tuple[str, str] | None:
+    """(claim word, source word) where the window lacks a claim word of `_ANTONYM_PAIRS` but holds
+    its opposite; None otherwise."""
+    for term in facts.terms:
+        forms = {light_stem(term.word), light_stem(term.word[1:]) if term.word[:1] in "وف" else ""}
+        for words, opposite in _ANTONYMS:
+            if forms & words and not _found(term, evidence):
+                held = next((t.word for t in opposite if _found(t, evidence)), None)
+                if held:
+                    return term.word, held
+    return None
+
+
+def _number_found(number: str, evidence: Evidence) -> bool:
+    """Whether the window holds the number: as the same value, an ordinal as its digits (السادس عشر
+    من مايو for 16 مايو) and the reverse, and 2 as a dual noun (`_DUAL`)."""
+    if number in evidence.numbers or number.lstrip("#") in evidence.numbers or "#" + number in evidence.numbers:
+        return True
+    return number == "2" and evidence.dual
+
+
+def _reversed(facts: ClaimFacts, evidence: Evidence) -> bool:
+    """Whether the window holds a word of the claim (a name aside), or the root of its verb of
+    saying, only where a negation governs it: لم تعلن موسكو for أعلنت موسكو, لا تستطيع أن تدعمه
+    for قادرة على دعمه, عدم التدخل for تتدخل. The claim then says the opposite of its source."""
+    if facts.asserted & (evidence.roots - evidence.plain_roots):
+        return True
+    return any(_found(t, evidence) and not _found(t, evidence, plain=True) for t in facts.terms if not t.name)
 
 
 def rival_support(facts: ClaimFacts, windows: Sequence[Evidence]) -> dict[str, int]:
@@ -476,8 +778,7 @@ def best_window(facts: ClaimFacts, windows: Sequence[tuple[int, int, Evidence]],
 
 def _merge(parts: Iterable[Evidence]) -> Evidence:
     parts = list(parts)
-    return Evidence(
-        frozenset().union(*(p.keys for p in parts)), frozenset().union(*(p.stems for p in parts)),
-        frozenset().union(*(p.numbers for p in parts)), frozenset().union(*(p.months for p in parts)),
-        frozenset().union(*(p.weekdays for p in parts)), any(p.negated for p in parts),
-    )
+    sets = {name: frozenset().union(*(getattr(p, name) for p in parts))
+            for name in ("keys", "stems", "numbers", "months", "weekdays", "roots", "plain_keys", "plain_stems",
+                         "plain_roots")}
+    return Evidence(negated=any(p.negated for p in parts), dual=any(p.dual for p in parts), **sets)

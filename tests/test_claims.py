@@ -11,6 +11,8 @@ import pytest
 from core.results import Source
 from eval.claims import evaluate_claims
 from rag.citations import cite_llm_answer
+from core.arabic import normalize
+from rag import common_words
 from rag.claims import check, claim_facts, evidence_of
 from tests.conftest import ART_002, ART_003, REPO_ROOT
 
@@ -126,8 +128,10 @@ def test_on_the_development_set_nine_in_ten_planted_faults_are_flagged_and_at_mo
 
 # The held-out sets were written after the checker; not all of them meet the bars above (the README
 # says which and why). These floors are their figures as measured, so that a change which makes the
-# checker worse on data it was not written for fails here.
-HELD_OUT = {"holdout": (38, 3), "holdout2": (21, 5), "holdout3": (25, 2)}  # (faults caught, correct flagged)
+# checker worse on data it was not written for fails here. holdout4 was written before the last
+# change to the checker and measured once after it, never tuned on.
+HELD_OUT = {"holdout": (39, 2), "holdout2": (23, 2), "holdout3": (27, 0),
+            "holdout4": (30, 10), "holdout5": (38, 18)}  # (faults caught, correct flagged)
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -153,3 +157,105 @@ def test_an_answer_with_unsupported_claims_reads_back_from_its_json_unchanged():
     answer = Answer("x [1]", False, "llm", [Citation(1, "f.txt", 0, 1, "x", supported=False)],
                     claims_checked=1, unsupported_claims=[UnsupportedClaim("x", (1,), ("لافروف",))])
     assert Answer.from_dict(answer.to_dict()) == answer
+
+
+# --- wording, things named and reversals ---------------------------------------------------------------
+
+@pytest.mark.parametrize("claim, passage", [
+    ("وطلبت موسكو أن يوجه البيان إلى جميع الأطراف", "وقالت موسكو إنها ترغب في أن يتوجه البيان إلى كل الأطراف."),
+    ("تسعى روسيا منذ بدء الأزمة إلى أن تظهر كوسيط محايد", "كثفت روسيا منذ بدء الأزمة جهودها لتظهر كوسيط محايد نسبيا."),
+    ("وتنفي موسكو تقديم أي دعم عسكري لحفتر", "وإذا كانت موسكو تنفي تقديم أي دعم عكسري لحفتر، فإن صحيفة ذي صن تقول غير ذلك."),
+])
+def test_a_verb_in_another_person_tense_or_form_a_synonym_or_a_slip_of_the_source_is_still_supported(claim, passage):
+    assert supported(claim, passage)
+
+
+@pytest.mark.parametrize("claim, passage", [
+    ("وأعلنت موسكو رسميا تأسيس الفيلق الأفريقي", "لم تعلن موسكو إلى حد الآن عن مآل تأسيس الفيلق الأفريقي."),
+    ("ويقول الباحث إن روسيا قادرة على دعم حفتر بشكل كامل", "ويقول الباحث إن روسيا لا تستطيع أن تدعم حفتر بشكل كامل."),
+])
+def test_a_claim_asserting_what_its_source_says_did_not_happen_is_not_supported(claim, passage):
+    assert not supported(claim, passage)
+
+
+@pytest.mark.parametrize("claim, passage", [
+    ("وعرقلت واشنطن صدور بيان عن مجلس الأمن", "عرقلت موسكو في وقت سابق صدور بيان عن مجلس الأمن."),
+    ("وزار حفتر بيلاروسيا مع نجليه صدام وبلقاسم", "زار حفتر بيلاروسيا رفقة ابنيه العسكريين صدام وخالد."),
+    ("وأكد أبو زيد دعم تونس للجيش الليبي", "وأكد أبو زيد دعم مصر للجيش الليبي في مواجهة الإرهاب."),
+    ("وأكدت وكالة تاس إنشاء الفيلق", "وأكدت وكالة نوفا إنشاء الفيلق."),
+])
+def test_a_noun_that_is_not_wording_must_be_in_the_source_even_when_the_rest_of_the_claim_is(claim, passage):
+    assert not supported(claim, passage)
+
+
+# --- common wording, names by case, times, numbers in words, opposites ---------------------------------
+
+TAMIM = "وجرى الاجتماع بحضور مدير مكتب القائد العام الفريق خيري التميم."
+MORNING = "وصل صباح اليوم لمدينة بنغازي نائب وزير الدفاع الروسي يونس بك يوفقورف والوفد المرافق له."
+KARAMA = "يذكر أنه في 16 مايو/ أيار 2014، أطلق القائد العام للجيش الليبي خليفة حفتر عملية عسكرية باسم الكرامة."
+HISTORY = "وأضاف أن الجانبين أكدا خلال اللقاء على عمق العلاقات التاريخية التي تجمع البلدين."
+BLOCKED = "عرقلت موسكو في وقت سابق صدور بيان عن مجلس الأمن، كان سيدعو قوات حفتر إلى وقف الهجوم."
+ARMS = "وناقشوا تفعيل عقود التسليح المبرمة بين موسكو وطرابلس فترة حكم العقيد الراحل معمر القذافي."
+
+
+needs_vocabulary = pytest.mark.skipif(not common_words.available(), reason="the embedder's vocabulary is not installed")
+
+
+@needs_vocabulary
+def test_the_subword_vocabulary_tells_everyday_words_from_names():
+    for word in ("وجوده", "صاحبة", "خارج", "باسم"):
+        assert common_words.common_arabic(normalize(word)), word
+    for word in ("يفكوروف", "الترهوني", "بوغدانوف", "شويغو", "طبرق"):
+        assert not common_words.common_arabic(normalize(word)), word
+    assert common_words.common_english("informed") and common_words.common_english("since")
+    assert not common_words.common_english("haftar") and not common_words.common_english("shoigu")
+
+
+@needs_vocabulary
+def test_an_everyday_noun_without_the_article_is_wording_a_rare_one_is_a_required_fact():
+    assert supported("وحضر الفريق خيري التميم الاجتماع بصفته مدير مكتب القائد العام وهو صاحبة القرار", TAMIM) is False
+    assert supported("وحضر الاجتماع خيري التميم وهو مدير مكتب القائد العام بكل تأكيد", TAMIM)
+    assert not supported("وحضر الاجتماع خيري التميم وهو مدير مكتب القائد العام بطرابلس", TAMIM)
+
+
+@needs_vocabulary
+def test_an_everyday_first_word_of_an_english_sentence_is_not_a_name_but_a_name_there_still_is():
+    assert supported("Informed sources said Haftar met Russian Defence Minister Sergei Shoigu in Moscow.")
+    assert not supported("Lavrov met Haftar in Moscow.")
+
+
+@needs_vocabulary
+def test_a_common_word_behind_a_preposition_after_a_title_is_not_read_as_a_name():
+    passage = "قال الناطق باسم قوات القيادة العامة اللواء أحمد المسماري إن الزيارة تأتي في إطار التعاون العسكري."
+    assert supported("وقال المتحدث باسم القيادة العامة أحمد المسماري إن الزيارة تندرج في التعاون العسكري", passage)
+
+
+@needs_vocabulary
+def test_an_office_swapped_for_another_is_flagged_though_offices_are_frequent_words():
+    assert not supported("وجرى الاجتماع بحضور رئيس مكتب القائد العام خيري التميم", TAMIM)
+
+
+def test_a_time_of_day_is_checked_as_a_date():
+    assert supported("ووصل يوفقورف إلى بنغازي صباحا", MORNING)
+    assert not supported("ووصل يوفقورف إلى بنغازي مساء", MORNING)
+    assert not supported("Yevkurov arrived in Benghazi in the evening.", MORNING)
+
+
+def test_a_number_in_two_words_is_one_number_and_an_ordinal_day_matches_its_digits():
+    assert supported("في السادس عشر من مايو 2014 أطلق حفتر عملية الكرامة العسكرية", KARAMA)
+    assert not supported("في السابع عشر من مايو 2014 أطلق حفتر عملية الكرامة العسكرية", KARAMA)
+
+
+def test_two_in_english_is_found_as_an_arabic_dual():
+    assert supported("The two sides stressed the depth of the historical ties.", HISTORY)
+    assert not supported("The three sides stressed the depth of the historical ties.", HISTORY)
+
+
+def test_an_english_d_for_an_arabic_dhal_still_matches_the_name():
+    assert supported("They discussed reactivating arms contracts signed between Moscow and Tripoli under Gaddafi.", ARMS)
+
+
+def test_a_verb_turned_into_its_opposite_is_a_reversal():
+    assert supported("وعرقلت موسكو صدور بيان عن مجلس الأمن يدعو قوات حفتر إلى وقف الهجوم", BLOCKED)
+    verdict = check(claim_facts("وأيدت موسكو صدور بيان عن مجلس الأمن يدعو قوات حفتر إلى وقف الهجوم"), evidence_of(BLOCKED))
+    assert not verdict.supported and any("the source says" in m for m in verdict.missing)
