@@ -34,12 +34,13 @@ def answer_type(question: str) -> str:
     context ("زيارة حفتر عام 2016") asks for nothing.
     """
     words = [w[1:] if len(w) > 2 and w[0] in "وف" and w[1:] in _INTERROGATIVES else w for w in tokenize(question)]
-    pairs = set(zip(words, words[1:]))
-    if set(words) & _WHEN or any(a in _WHICH and b in _WHEN_NOUNS for a, b in pairs):
-        return "when"
-    if set(words) & _HOW_MANY or ("how", "many") in pairs or ("how", "much") in pairs \
-            or any(a in _WHICH and b in _COUNT_NOUNS for a, b in pairs):
-        return "count"
+    # The first asking word decides: in "How many people died when the bus crashed?" the later
+    # "when" joins two clauses and asks for nothing.
+    for word, nxt in zip(words, words[1:] + [""]):
+        if word in _WHEN or word in _WHICH and nxt in _WHEN_NOUNS:
+            return "when"
+        if word in _HOW_MANY or word == "how" and nxt in ("many", "much") or word in _WHICH and nxt in _COUNT_NOUNS:
+            return "count"
     return ""
 
 

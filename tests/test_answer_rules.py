@@ -24,6 +24,7 @@ from rag.retrieve import query_terms
     ("كم مرة زار يوفقورف بنغازي في أقل من سنة؟", "count"),  # سنة is context here, كم asks
     ("ما قيمة عقود إعادة الإعمار؟", "count"),
     ("How much did Russia spend on the base?", "count"),
+    ("How many people died when the bus crashed?", "count"),  # the first asking word decides
     ("بحسب السفير الروسي عام 2016، ما الشرط الذي وضعته موسكو؟", ""),  # a year as context asks for nothing
     ("من هو السفير الروسي لدى ليبيا؟", ""),
 ])

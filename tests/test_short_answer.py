@@ -190,3 +190,15 @@ def test_answer_to_dict_and_to_text_carry_the_short_answer():
 def test_names_duals_eras_approximations_and_directions_stay_whole(question, sentence, expected):
     found = find_short_answer(question, [cite(1, sentence)])
     assert found is not None and found[0].text == expected, found
+
+
+def test_a_share_is_given_as_written_with_its_percent_words():
+    found = find_short_answer("ما نسبة خفض الاستهلاك؟", [cite(1, "خفض السكان استهلاكهم بنسبة تجاوزت 27 في المائة، وفق السلطات.")])
+    assert found is not None and found[0].text == "27 في المائة"
+
+
+def test_an_english_question_gets_no_guessed_person_name_or_thing_but_still_a_date_or_a_number():
+    # Its words do not stand in the Arabic quote, so nothing says which run of words is the person.
+    assert find_short_answer("Who is the Russian ambassador to Libya?", [cite(1, S1)]) is None
+    found = find_short_answer("When did the Russian ambassador arrive in Benghazi?", [cite(1, S1)])
+    assert found is not None and found[0].text == "الثلاثاء 5 مارس 2024"
