@@ -34,7 +34,8 @@ What it does not do. There is no trained reader and no parser: paraphrases are m
 proximity, so the span can be wrong while the sentences after it are right, which is why the
 sentences stay. It gives no short answer to yes/no questions, when no candidate of the asked kind
 is found, or when the best person, place, name or thing scores below MIN_WORD_SCORE (a reason, a
-means or a definition below MIN_CLAUSE_SCORE). Clause kinds are only for the short answer: which
+means or a definition below MIN_CLAUSE_SCORE), nor a person, name or thing to a question not in
+Arabic (its words do not stand near the span in an Arabic quote, so the choice would be a guess). Clause kinds are only for the short answer: which
 sentences answer (`asked_item_scores`) still treats why and how questions as asking for no item. It never writes words of its own and never changes which sentences are cited.
 """
 
