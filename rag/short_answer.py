@@ -90,6 +90,7 @@ _PLACE_NOUNS = _words("مدينة دولة بلد بلاد مكان منطقة �
                       "island river town")
 _NAME_NOUNS = _words("اسم أسماء لقب name called")
 _NAMING_VERBS = _words("يسمى تسمى سمي سميت يدعى تدعى يعرف تعرف عرف عرفت يلقب تلقب لقب يطلق اطلق أطلق")
+_COUNTING = _words("كم بكم عدد many")  # the word after one of these is what the question counts
 _MONEY = _words("دولار دولارات يورو جنيه ريال درهم دينار ليرة روبل ين")
 
 
@@ -433,6 +434,8 @@ def _nisba(tok: _Token) -> bool:
 
 
 def _is_number(tok: _Token) -> bool:
+    if tok.norm in _WEEKDAYS or tok.bare in _WEEKDAYS:
+        return False  # "الثلاثاء", "الخميس" hold number words but are days
     return tok.norm[:1].isdigit() or tok.norm in _NUMBER_WORDS or tok.bare in _NUMBER_WORDS or (
         tok.norm[:1] in "وب" and tok.norm[1:] in _NUMBER_WORDS)
 
@@ -532,7 +535,7 @@ def _date_spans(toks: list[_Token]) -> list[tuple[int, int]]:
     return spans
 
 
-def _number_spans(toks: list[_Token], kind: str, asked_words: set[str]) -> list[tuple[int, int]]:
+def _number_spans(toks: list[_Token], kind: str, counted: set[str]) -> list[tuple[int, int]]:
     spans = []
     n = len(toks)
     i = 0
@@ -561,7 +564,7 @@ def _number_spans(toks: list[_Token], kind: str, asked_words: set[str]) -> list[
         i = k if k > i else i + 1
     # A dual names its count: "مرتين" answers "كم مرة", "فريقين" "كم فريقاً".
     for k, tok in enumerate(toks):
-        if _dual_of(tok.norm, asked_words):
+        if _dual_of(tok.norm, counted):
             spans.append((k, k + 1))
     return spans
 
@@ -697,7 +700,8 @@ class _Asked:
 
     kind: str
     weights: dict[str, float]  # lexical term (or word) -> its weight as evidence; 0 for a word only to avoid
-    words: set[str]  # the question's words, bare, to recognise a dual of a counted noun
+    words: set[str]  # the question's words, bare
+    counted: set[str]  # the noun the question counts ("كم *مرة*"), bare, to recognise its dual ("مرتين")
     total: float  # the weight of all the question's terms: how much evidence there could be
     head: str = ""  # the noun after "ما/أي" ("الجائزة")
     prep: str = ""  # the preposition the interrogative stands behind ("إلى أين")
@@ -804,12 +808,17 @@ def _asked(question: str, terms: Sequence[str] | None, rarity: Callable[[str], f
     for t in carried_terms:
         weights.setdefault(t, 0.5 * max(rarity(t), 0.1))
     words: set[str] = set()
-    for word in tokenize(question):
+    counted: set[str] = set()
+    tokens = tokenize(question)
+    for word, before in zip(tokens, [""] + tokens[:-1]):
         weights.setdefault(word, 0.0)  # the question's own words (digits too) are never an answer
         word = word[2:] if word.startswith("ال") else word
-        words |= {word, word[:-1] if word.endswith("ا") else word}
+        forms = {word, word[:-1] if word.endswith("ا") else word}
+        words |= forms
+        if before in _COUNTING:
+            counted |= forms  # "كم *مرة*", "ما عدد *الطائرات*"
     head = head_noun(question)
-    return _Asked(kind, weights, words, sum(w for t, w in weights.items() if w > 0 and not t.startswith("~")) or 1.0,
+    return _Asked(kind, weights, words, counted, sum(w for t, w in weights.items() if w > 0 and not t.startswith("~")) or 1.0,
                   head=head[2:] if head.startswith("ال") and len(head) > 3 else head,
                   prep=asked_preposition(question), anchors=anchor_terms(question),
                   percent=bool(words & _PERCENT_WORDS), year=bool(words & _YEAR_NOUNS),
@@ -829,7 +838,7 @@ def _candidates(q: _Asked, quote: str, rank: int, weight: Callable[[str], float]
     if q.kind == "date":
         spans = _date_spans(toks)
     elif q.kind in ("count", "amount"):
-        spans = _number_spans(toks, q.kind, q.words)
+        spans = _number_spans(toks, q.kind, q.counted)
     elif q.kind == "definition":
         spans = _definition_spans(toks)
     elif q.kind in CLAUSE_KINDS:

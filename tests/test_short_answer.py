@@ -210,3 +210,8 @@ def test_an_english_question_gets_a_date_or_number_only_when_the_quote_holds_no_
     two = "لقي تسعة أشخاص مصرعهم وأصيب 50 آخرون في حادث الحافلة."
     assert find_short_answer("How many people died in the bus crash?", [cite(1, two)]) is None
     assert find_short_answer("كم عدد القتلى في حادث الحافلة؟", [cite(1, two)]) is not None
+
+
+def test_a_weekday_is_not_a_number():
+    # "الثلاثاء" (Tuesday) holds the number word "ثلاث".
+    assert find_short_answer("كم صحفيا فقد؟", [cite(1, "أعلنت النقابة الثلاثاء فقدان الصحفيين في سوريا.")]) is None
