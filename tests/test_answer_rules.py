@@ -83,10 +83,16 @@ def test_asking_when_of_evidence_that_holds_no_date_costs_confidence():
 
 
 def test_an_english_question_is_not_penalised_for_words_the_arabic_corpus_never_uses():
-    bot = _answerer(known=lambda term: False)
+    bot = _answerer(known=lambda term: term == "haftar")  # "met" never occurs in Arabic text
     scored = bot.score("Who met Haftar?", [], [], [_source("التقى حفتر وزير الدفاع.")], [1.0], None)
     assert bot.confidence("Who met Haftar?", lexical_terms("met Haftar"), scored) == pytest.approx(
         scored[0].score + extractive.CROSS_LINGUAL_OFFSET)
+
+
+def test_an_english_question_none_of_whose_words_reach_the_articles_gets_no_cross_lingual_allowance():
+    bot = _answerer(known=lambda term: False)
+    scored = bot.score("Who met Haftar?", [], [], [_source("التقى حفتر وزير الدفاع.")], [1.0], None)
+    assert bot.confidence("Who met Haftar?", lexical_terms("met Haftar"), scored) == pytest.approx(scored[0].score)
 
 
 def test_a_follow_ups_own_words_outweigh_the_carried_question():
