@@ -6,13 +6,13 @@ citable text, so any app instance (also against a Chroma server) can verify and 
 without the original file; `<name>_sentence_vectors` holds, per chunk (same id), the vectors of
 its sentences (those of `core.sentences.chunk_sentences`, in order), so answering looks them up
 instead of embedding them. They are packed as float16 into one metadata string, not stored as
-Chroma vectors: Chroma loads a collection's whole vector index on its first read, which for five
-sentences a chunk tripled the server's memory at 100k chunks, and nothing searches them. A store
-made before sentences were stored has none, and callers fall back to embedding. The chunk
-collection's metadata names the embedder that filled it (with its `embedder_version` when the embedder has one) and a `generation` that moves when a
-writer starts and when it ends, which derived indexes use to know they are stale; `writing` is
-1 while a writer is between the two, so the next writer can tell that one died half-way and
-finish its work. An embedded Chroma client caches vectors per client: `refresh()` reopens it
+Chroma vectors: nothing searches them, and Chroma loads a collection's whole vector index on its
+first read, which at 100k chunks (about 500k sentences) more than doubled the server's memory. A
+store made before sentences were stored has none, and callers fall back to embedding. The chunk
+collection's metadata names the embedder that filled it (with its `embedder_version` when the
+embedder has one) and a `generation` that moves when a writer starts and when it ends, which
+derived indexes use to know they are stale; `writing` is 1 while a writer is between the two, so
+the next writer can tell that one died half-way and finish its work. An embedded Chroma client caches vectors per client: `refresh()` reopens it
 when another process changed the database (the `watch` the composition root passes in says so).
 This module neither embeds, chunks nor locks; it stores and fetches.
 """
