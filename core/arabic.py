@@ -167,3 +167,8 @@ def reply_in_arabic(text: str) -> bool:
     """Whether rawi's own words (a message, an abstention) for this text should be Arabic: unless it is
     mostly Latin script. Text with no letters at all (digits, emoji, another script) gets Arabic."""
     return is_mostly_arabic(text or "") or not re.search("[A-Za-z]", text or "")
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The normalised words of a space-separated list: how word lists are written in code."""
+    return frozenset(normalize(w) for w in text.split())

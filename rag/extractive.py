@@ -19,7 +19,8 @@ from core.results import Citation, Source
 from rag.abstention import abstention_message
 from rag.citations import Sentence, make_citation, source_sentences
 from rag.question import answer_type, premise_word, question_terms
-from rag.short_answer import answer_kind, asked_item_scores
+from rag.question_kind import answer_kind
+from rag.short_answer import asked_item_scores
 
 
 @dataclass(frozen=True)

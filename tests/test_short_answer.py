@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from core.results import Citation, ShortAnswer
-from rag.short_answer import answer_kind, clause_kind, find_short_answer, lead_with, verified
+from rag.question_kind import answer_kind, clause_kind
+from rag.short_answer import find_short_answer, lead_with, verified
 
 
 @pytest.mark.parametrize("question, kind", [
