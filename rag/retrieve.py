@@ -126,20 +126,19 @@ class HybridRetriever:
         stored = self.store.sentence_vectors(list(spans))
         if not stored:
             return dense  # a store made before sentence vectors were kept
-        # Each chunk's sentences with their stored vectors (text -> vector), paired once; a chunk whose
-        # count differs (split by another release of the splitter) has none.
-        found = {cid: dict(zip(spans[cid], stored[cid])) for cid in spans
-                 if cid in stored and len(stored[cid]) == len(spans[cid])}
+        # Each chunk's stored rows (one per sentence, in order); a chunk whose count differs (split by
+        # another release of the splitter) has none.
+        found = {cid: stored[cid] for cid in spans if cid in stored and len(stored[cid]) == len(spans[cid])}
         q = np.asarray(vector, dtype=np.float32)
         rescored = []
         for cid, cosine in dense:
-            vectors = list(found.get(cid, {}).values())
-            if vectors and self.sentence_weight > 0:
-                best = float(np.max(np.stack(vectors) @ q))
+            rows = found.get(cid)
+            if rows is not None and len(rows) and self.sentence_weight > 0:
+                best = float(np.max(rows @ q))
                 cosine = (1 - self.sentence_weight) * cosine + self.sentence_weight * best
             rescored.append((cid, cosine))
         if self.remember_sentences is not None:
-            self.remember_sentences({text: v.tolist() for pairs in found.values() for text, v in pairs.items()})
+            self.remember_sentences({text: v.tolist() for cid, rows in found.items() for text, v in zip(spans[cid], rows)})
         return sorted(rescored, key=lambda item: (-item[1], item[0]))
 
     def fuse(self, dense: list[tuple[str, float]], sparse: list[tuple[str, float]], mode: Mode,
