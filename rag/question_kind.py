@@ -169,20 +169,29 @@ def answer_kind(question: str) -> str:
 
 
 
+# --- questions answered by a clause -------------------------------------------------------------
+
 _WHY = _words("لماذا ليه لمادا لما why")
+_HOW = _words("كيف ازاي how")
+_REASON_NOUNS = _words("سبب أسباب اسباب سر")
+DEFINING_COPULA = _words("هو هي is are")
+_WHO_COPULA = DEFINING_COPULA | _words("هم")  # "من هو/هي/هم ..."
+# Nouns that make "من هو X" ask for a person ("من هو زوج ليزا"), beyond `_PERSON_NOUNS`.
+_ROLE_NOUNS = _words("زوج زوجة ابن ابنة أب أبو أم أخ أخو أخت جد صاحب صاحبة مؤسس سيد رسول خليفة حاكم قائد "
+                     "مخترع مكتشف مالك والد والدة شقيق شقيقة صديق husband wife son daughter father mother")
+_LANGUAGE_WORDS = _words("باللغة اللغة بلغة english latin greek")
+
+
 def language_word(word: str) -> bool:
     """"بالإنجليزية", "باليونانية", "باللغة", "in English": the question asks how a name is written in
     another language, which an Arabic text gives in that script ("(بالعبرية: פלסטין)")."""
     return (word.startswith("بال") and word.endswith("يه") and len(word) > 6) or word in _LANGUAGE_WORDS
 
 
-_LANGUAGE_WORDS = _words("باللغة اللغة بلغة english latin greek")
-
-
 def _names_someone(words: list[str]) -> bool:
     """"من هو/هي/هم" + one to four words naming someone ("نجيب محفوظ"), not a role ("مؤلف الكتاب",
     "زوج ليزا"), a description ("الملقب بعزيز مصر") or a relative clause ("الذي ...")."""
-    if len(words) < 3 or words[0] not in _WHO or words[1] not in DEFINING_COPULA | _words("هم"):
+    if len(words) < 3 or words[0] not in _WHO or words[1] not in _WHO_COPULA:
         return False
     named = words[2:]
     first = named[0]
@@ -190,19 +199,9 @@ def _names_someone(words: list[str]) -> bool:
             and not _superlative(first) and not any(w in _COPULA for w in named))
 
 
-# Nouns that make "من هو X" ask for a person ("من هو زوج ليزا"), beyond `_PERSON_NOUNS`.
-_ROLE_NOUNS = _words("زوج زوجة ابن ابنة أب أبو أم أخ أخو أخت جد صاحب صاحبة مؤسس سيد رسول خليفة حاكم قائد "
-                     "مخترع مكتشف مالك والد والدة شقيق شقيقة صديق خليفة husband wife son daughter father mother")
-
-
 def _superlative(word: str) -> bool:
     """An elative ("اكبر", "أطول", "أقدم", "اول"), normalised: alef and three letters."""
     return len(word) == 4 and word[0] == "ا" and word[1] not in "لا" or word in ("اول", "اخر")
-
-
-_REASON_NOUNS = _words("سبب أسباب اسباب سر")
-DEFINING_COPULA = _words("هو هي is are")
-_HOW = _words("كيف ازاي how")
 
 
 def clause_kind(question: str) -> str:

@@ -34,8 +34,10 @@ sentences stay. It gives no short answer to yes/no questions, when no candidate 
 is found, or when the best person, place, name or thing scores below MIN_WORD_SCORE (a reason, a
 means or a definition below MIN_CLAUSE_SCORE). To a question not in Arabic, whose words do not
 stand near the span in an Arabic quote, it gives no person, place, name or thing, and a date, number
-or amount only when the quote holds no other: anything else would be a guess. Clause kinds are only for the short answer: which
-sentences answer (`asked_item_scores`) still treats why and how questions as asking for no item. It never writes words of its own and never changes which sentences are cited.
+or amount only when the quote holds no other: anything else would be a guess. Clause kinds are
+only for the short answer: which sentences answer (`asked_item_scores`) still treats why and how
+questions as asking for no item. It never writes words of its own and never changes which
+sentences are cited.
 """
 
 from __future__ import annotations
@@ -52,9 +54,6 @@ from rag.question_kind import (
     COUNTING, DEFINING_COPULA, MONEY, CLAUSE_KINDS, WORD_KINDS, language_word, anchor_terms, answer_kind,
     asked_preposition, clause_kind, head_noun,
 )
-
-_SAME_LANGUAGE_KINDS = WORD_KINDS  # short answers only to a question in the quotes' language
-
 
 
 # --- the words of a quote ------------------------------------------------------------------------
@@ -414,11 +413,7 @@ def _clause_spans(toks: list[_Token], kind: str) -> list[tuple[int, int]]:
             continue
         # "عن طريق", "من خلال", "من أجل": the preposition belongs to the phrase.
         start = i - 1 if marked and i > 0 and toks[i - 1].norm in ("عن", "من") and not tok.break_before else i
-        j = i + 1
-        while j < len(toks) and j - start < longest and not toks[j].break_before:
-            j += 1
-        while j > i + 1 and toks[j - 1].stop:
-            j -= 1
+        j = _clause_end(toks, start, i, longest)
         if j > i + 1:
             spans.append((start, j))
     return spans
@@ -437,13 +432,19 @@ def _definition_spans(toks: list[_Token]) -> list[tuple[int, int]]:
             i += 1
         if i >= len(toks) or toks[i].stop or toks[i].asked:
             continue
-        j = i + 1
-        while j < len(toks) and j - i < longest and not toks[j].break_before:
-            j += 1
-        while j > i + 1 and toks[j - 1].stop:
-            j -= 1
-        spans.append((i, j))
+        spans.append((i, _clause_end(toks, i, i, longest)))
     return spans
+
+
+def _clause_end(toks: list[_Token], start: int, first: int, longest: int) -> int:
+    """Where a span that starts at `start` and opens with token `first` ends: at the next punctuation
+    or after `longest` words, less the function words it would end with (never before `first` + 1)."""
+    j = first + 1
+    while j < len(toks) and j - start < longest and not toks[j].break_before:
+        j += 1
+    while j > first + 1 and toks[j - 1].stop:
+        j -= 1
+    return j
 
 
 def _proximity(toks: list[_Token], i: int, j: int, total: float) -> float:
@@ -604,7 +605,7 @@ def _asked(question: str, terms: Sequence[str] | None, rarity: Callable[[str], f
                   head=head[2:] if head.startswith("ال") and len(head) > 3 else head,
                   prep=asked_preposition(question), anchors=anchor_terms(question),
                   percent=bool(words & _PERCENT_WORDS), year=bool(words & _YEAR_NOUNS),
-                  foreign=any(language_word(w) for w in tokenize(question)))
+                  foreign=any(language_word(w) for w in tokens))
 
 
 def _candidates(q: _Asked, quote: str, rank: int, weight: Callable[[str], float] | None
@@ -673,7 +674,8 @@ def find_short_answer(question: str, citations: Sequence[Citation], terms: Seque
     q = _asked(question, terms, weight or (lambda term: 1.0), carried_terms, clauses=True)
     if q is None or not citations:
         return None
-    if q.kind in _SAME_LANGUAGE_KINDS and not is_mostly_arabic(question):
+    across = not is_mostly_arabic(question)  # an English question over Arabic quotes
+    if across and q.kind in WORD_KINDS:
         # An English question meets the Arabic quote only through names and a small glossary: the
         # words near a person, place, name or thing are not the question's, and the span is a guess
         # (XQuAD's English questions: half to four in five of such short answers shared no word
@@ -685,7 +687,7 @@ def find_short_answer(question: str, citations: Sequence[Citation], terms: Seque
     if not scored:
         return None
     best, citation, toks = max(scored, key=lambda item: item[0].score)
-    if not is_mostly_arabic(question) and any(
+    if across and any(
             c.index == best.index and (c.j <= best.i or c.i >= best.j) for c, _, _ in scored):
         # Across languages nothing near the span says it is the one asked for: with two of the
         # asked kind in the quote ("تسعة" dead, "50" injured) the choice would be a guess.

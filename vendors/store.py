@@ -12,8 +12,9 @@ store made before sentences were stored has none, and callers fall back to embed
 collection's metadata names the embedder that filled it (with its `embedder_version` when the
 embedder has one) and a `generation` that moves when a writer starts and when it ends, which
 derived indexes use to know they are stale; `writing` is 1 while a writer is between the two, so
-the next writer can tell that one died half-way and finish its work. An embedded Chroma client caches vectors per client: `refresh()` reopens it
-when another process changed the database (the `watch` the composition root passes in says so).
+the next writer can tell that one died half-way and finish its work. An embedded Chroma client
+caches vectors per client: `refresh()` reopens it when another process changed the database (the
+`watch` the composition root passes in says so).
 This module neither embeds, chunks nor locks; it stores and fetches.
 """
 
