@@ -50,15 +50,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key
+from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key, word_set as _norm_set
 from core.glossary import arabic_equivalents
 from rag.common_words import common_arabic, common_english, word_cost
 
 WINDOW = 3  # a claim may draw on this many adjacent sentences of its source
-
-
-def _norm_set(words: str) -> frozenset[str]:
-    return frozenset(normalize(w) for w in words.split())
 
 
 # Words a faithful paraphrase changes freely: their absence from the source says nothing.
