@@ -173,10 +173,10 @@ _NUMBER_WORDS = {
     "30": "ثلاثون ثلاثين thirty", "40": "أربعون أربعين forty", "50": "خمسون خمسين fifty",
     "100": "مئة مائة hundred", "1000": "ألف الف thousand", "1e6": "مليون ملايين million millions",
     "1e9": "مليار مليارات billion billions",
-    "#1": "الأول الأولى أول first", "#2": "الثاني الثانية ثاني second", "#3": "الثالث الثالثة ثالث third",
+    "#1": "الأول الأولى أول first الحادي الحادية", "#2": "الثاني الثانية ثاني second", "#3": "الثالث الثالثة ثالث third",
     "#4": "الرابع الرابعة fourth", "#5": "الخامس الخامسة fifth", "#6": "السادس السادسة sixth",
     "#7": "السابع السابعة seventh", "#8": "الثامن الثامنة eighth", "#9": "التاسع التاسعة ninth",
-    "#10": "العاشر العاشرة tenth", "#1": "الحادي الحادية", "#11": "eleventh", "#12": "twelfth",
+    "#10": "العاشر العاشرة tenth", "#11": "eleventh", "#12": "twelfth",
 }
 NUMBER_WORDS = {normalize(w): v for v, words in _NUMBER_WORDS.items() for w in words.split()}
 for _prefix in ("و", "ب", "ال"):

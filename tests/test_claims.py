@@ -246,6 +246,14 @@ def test_a_number_in_two_words_is_one_number_and_an_ordinal_day_matches_its_digi
     assert not supported("في السابع عشر من مايو 2014 أطلق حفتر عملية الكرامة العسكرية", KARAMA)
 
 
+def test_the_first_is_still_an_ordinal_when_al_hadi_counts_as_one():
+    # "الحادي" (in "الحادي عشر") and "الأول" both read as the first.
+    first = "وصل الوفد إلى بنغازي في 1 مايو 2014."
+    assert supported("وصل الوفد إلى بنغازي في الأول من مايو 2014", first)
+    assert not supported("وصل الوفد إلى بنغازي في الثاني من مايو 2014", first)
+    assert supported("في الحادي عشر من مايو 2014 وصل الوفد إلى بنغازي", "وصل الوفد إلى بنغازي في 11 مايو 2014.")
+
+
 def test_two_in_english_is_found_as_an_arabic_dual():
     assert supported("The two sides stressed the depth of the historical ties.", HISTORY)
     assert not supported("The three sides stressed the depth of the historical ties.", HISTORY)
