@@ -14,6 +14,13 @@ none), latency percentiles, and the server's resident memory sampled from /proc 
 (the target: flat after warm-up, the first fifth of the run, within 10 %), prints them and writes
 them as JSON to `--out` (default bench/results/load.json). It stops by itself: the server is
 stopped when the time is up, also on errors or Ctrl-C. Nothing leaves the machine.
+
+`--ingest-at SECONDS` also ingests one new article into the served store (another process, as an
+editor adding news while users chat) that many seconds into the run, then asks about it until an
+answer cites it: it reports the ingest's own time, how long until the running server answered from
+the new article, errors, and latency before and after the ingest (a server that reopened its store
+on every question after an outside write would show there). Only on the default temporary store:
+it writes to the store.
 """
 
 from __future__ import annotations
@@ -157,6 +164,69 @@ class Session(threading.Thread):
                 client.close()
 
 
+# The article `--ingest-at` adds, and a question only it answers (made-up names: no sample article holds them).
+NEW_ARTICLE = ("افتتاح جسر الكرمة في مدينة نيالوف\n\n"
+               "افتتح المهندس سالم الرواحي جسر الكرمة الجديد في مدينة نيالوف يوم الأحد بعد عامين من العمل. "
+               "ويبلغ طول الجسر 420 مترا، ويربط ضفتي نهر نيالوف.\n")
+NEW_QUESTION = "من افتتح جسر الكرمة الجديد في مدينة نيالوف؟"
+
+
+class IngestDuringLoad(threading.Thread):
+    """At `at` (monotonic time), ingest NEW_ARTICLE with `rawi ingest` in another process, then ask
+    NEW_QUESTION until an answer cites the new file (or `timeout` passes)."""
+
+    def __init__(self, at: float, store: Path, workdir: Path, env: dict[str, str], port: int, timeout: float) -> None:
+        super().__init__(daemon=True, name="ingest-during-load")
+        self.at, self.store, self.env, self.port, self.timeout = at, store, env, port, timeout
+        self.folder = workdir / "new-articles"
+        self.report: dict[str, Any] = {"done": False}
+        self.child: subprocess.Popen | None = None  # the ingest, for `stop` to end with the run
+        self.stopped = threading.Event()
+
+    def stop(self) -> None:
+        """End the ingest's process if it still runs, and the probing: the run is over."""
+        self.stopped.set()
+        if self.child is not None and self.child.poll() is None:
+            self.child.kill()
+            self.child.wait(timeout=30)
+
+    def run(self) -> None:
+        try:
+            self._ingest_and_probe()
+        except Exception as err:  # noqa: BLE001 - reported in the figures; the run counts as failed
+            self.report["ingest_error"] = f"{type(err).__name__}: {err}"[:300]
+
+    def _ingest_and_probe(self) -> None:
+        if self.stopped.wait(max(0.0, self.at - time.monotonic())):
+            return
+        self.folder.mkdir(exist_ok=True)
+        (self.folder / "new_bridge.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        began = time.monotonic()
+        self.report["started_s"] = began
+        self.child = subprocess.Popen([*rawi_command(), "ingest", str(self.folder), "--store", str(self.store), "--quiet"],
+                                      env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        _, err = self.child.communicate()
+        ended = time.monotonic()
+        self.report.update(ended_s=ended, ingest_s=round(ended - began, 2), ingest_rc=self.child.returncode,
+                           ingest_error=((err or "").strip()[-300:] or "killed") if self.child.returncode else None)
+        if self.child.returncode:
+            return
+        asks = 0
+        while time.monotonic() - ended < self.timeout and not self.stopped.is_set():
+            asks += 1
+            try:
+                result = ask(self.port, NEW_QUESTION, self.timeout)
+            except Exception as err:  # noqa: BLE001 - reported, and the run counts as failed
+                self.report["probe_error"] = f"{type(err).__name__}: {err}"[:300]
+                return
+            if any(c.get("file") == "new_bridge.txt" for c in result.get("citations") or []):
+                self.report.update(done=True, answered_after_s=round(time.monotonic() - ended, 2), probes=asks,
+                                   answer=result.get("answer", "")[:200])
+                return
+            time.sleep(0.5)
+        self.report["probes"] = asks
+
+
 def _rss(pid: int) -> float | None:
     """The server's resident memory in MB, or None once it has gone."""
     try:
@@ -206,8 +276,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, default=QUESTIONS, help="question file (rawi's JSON-lines question format, see eval/questions/)")
     parser.add_argument("--sample-every", type=float, default=2.0, help="seconds between memory samples")
     parser.add_argument("--timeout", type=float, default=120, help="seconds before one request counts as failed")
+    parser.add_argument("--ingest-at", type=float, default=None, metavar="SECONDS",
+                        help="ingest one new article that many seconds into the run and time until it is answered "
+                             "(default temporary store only)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
     args = parser.parse_args(argv)
+    if args.ingest_at is not None and args.store is not None:
+        parser.error("--ingest-at writes to the store: it runs on the default temporary store only, not --store")
+    if args.ingest_at is not None and not 0 <= args.ingest_at < args.seconds:
+        parser.error(f"--ingest-at must fall inside the run: between 0 and --seconds ({args.seconds:g})")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAWI_LLM_")}  # offline extractive mode
     env |= {"RAWI_EMBEDDER": args.embedder, "PYTHONPATH": str(ROOT)}
@@ -222,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     load_start = [round(x, 2) for x in os.getloadavg()]
     convs = conversations(args.questions)
     log = workdir / "serve.log"
-    latencies: list[float] = []
+    timed: list[tuple[float, float]] = []  # (when each answered request started, its latency)
     followups: list[float] = []
     by_door: dict[str, list[float]] = {"gradio": [], "openai": []}
     errors: list[str] = []
@@ -234,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             if error:
                 errors.append(error)
             else:
-                latencies.append(seconds)
+                timed.append((time.monotonic() - seconds, seconds))
                 by_door[via].append(seconds)
                 if followup:
                     followups.append(seconds)
@@ -242,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     meter = LoadMeter()
     measuring = False
     proc, port = start_and_warm_up(store, env, log, convs[0][0], args.timeout)
+    ingest = None
     try:
         print(f"rawi serve (pid {proc.pid}) up on 127.0.0.1:{port}; {args.sessions} sessions for {args.seconds:g} s",
               flush=True)
@@ -254,28 +332,36 @@ def main(argv: list[str] | None = None) -> int:
                     for n in range(args.sessions)]
         for s in sessions:
             s.start()
+        if args.ingest_at is not None:
+            ingest = IngestDuringLoad(began + args.ingest_at, store, workdir, env, port, args.timeout)
+            ingest.start()
         while time.monotonic() < stop_at:
             mb = _rss(proc.pid)
             if mb is not None:
                 rss.append((round(time.monotonic() - began, 1), round(mb, 1)))
             with lock:
-                done, failed = len(latencies), len(errors)
+                done, failed = len(timed), len(errors)
             print(f"  t={time.monotonic() - began:5.1f}s  served={done}  errors={failed}  rss={mb or 0:.0f} MB",
                   flush=True)
             time.sleep(min(args.sample_every, max(0.0, stop_at - time.monotonic())))
         for s in sessions:
             s.join(timeout=args.timeout + 5)
+        if ingest is not None:
+            ingest.join(timeout=args.timeout + 5)
         elapsed = time.monotonic() - began
         mb = _rss(proc.pid)
         if mb is not None:
             rss.append((round(elapsed, 1), round(mb, 1)))
     finally:
+        if ingest is not None:
+            ingest.stop()  # before the server and the temporary store go
         stop_server(proc)
         if measuring:  # closed once the server is reaped, so its CPU counts as the run's own, not the others'
             meter.__exit__(None, None, None)
     if args.store is None:
         shutil.rmtree(workdir, ignore_errors=True)
 
+    latencies = [seconds for _, seconds in timed]
     warmup_s = args.seconds / 5
     after_warmup = [mb for t, mb in rss if t >= warmup_s] or [mb for _, mb in rss]
     growth = round(after_warmup[-1] - after_warmup[0], 1) if after_warmup else None
@@ -298,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                    "growth_after_warmup": growth, "growth_after_warmup_pct": growth_pct,
                    "flat": growth_pct is not None and abs(growth_pct) <= 10,
                    "samples": rss},
+        "ingest_during_load": _ingest_figures(ingest, timed, began) if ingest is not None else None,
         "cpu_count": os.cpu_count(), "load_avg_start": load_start, "load_avg_end": [round(x, 2) for x in os.getloadavg()],
         "load": meter.load, "machine": machine(),
         "command": "python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -316,10 +403,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average: {[round(x, 2) for x in load_start]} at start, "
           f"{[round(x, 2) for x in result['load_avg_end']]} at the end ({result['cpu_count']} CPUs); "
           f"{describe_load(meter.load)}")
+    during = result["ingest_during_load"]
+    if during is not None:
+        print(f"ingest during load: {during}")
     for e in result["error_samples"]:
         print(f"  error: {e}")
     print(f"written to {args.out}")
-    return 0 if not errors else 1
+    return 0 if not errors and (during is None or during["answered"]) else 1
+
+
+def _ingest_figures(ingest: IngestDuringLoad, timed: list[tuple[float, float]], began: float) -> dict[str, Any]:
+    """What `--ingest-at` measured: the ingest, the wait until the new article was answered, and the
+    latency of the requests that started before the ingest against those that started after it."""
+    r = ingest.report
+    out: dict[str, Any] = {"answered": r.get("done", False), "ingest_s": r.get("ingest_s"),
+                           "answered_after_s": r.get("answered_after_s"), "probes": r.get("probes"),
+                           "error": r.get("ingest_error") or r.get("probe_error")}
+    if "ended_s" in r:
+        before = [s for t, s in timed if t < r["started_s"]]
+        after = [s for t, s in timed if t >= r["ended_s"]]
+        out["at_s"] = round(r["started_s"] - began, 1)
+        out["latency_p50_before_s"] = round(percentile(before, 50), 3) if before else None
+        out["latency_p50_after_s"] = round(percentile(after, 50), 3) if after else None
+        out["requests_before"], out["requests_after"] = len(before), len(after)
+    return out
 
 
 if __name__ == "__main__":

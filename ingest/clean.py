@@ -2,13 +2,18 @@
 
 Nothing is rewritten: the result is a list of `Block`s, spans `(start, end)` of the original
 text made of consecutive content lines, so every chunk cut from a block is a true slice of the
-file. Also reads the article's title and the date it states. Chunking is `ingest.chunk`.
+file. A style sheet or script pasted into a line of the page (a poll widget's CSS and jQuery in the
+middle of a news article) is cut out of its line like a furniture line (`code_runs`): its words
+would otherwise be quoted as an answer, English questions matching them best. So is a short line
+holding an e-mail address: a writer's byline or a "contact the writer by SMS" footer. Also reads the
+article's title and the date it states. Chunking is `ingest.chunk`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterator
 
 from core.arabic import normalize
 from core.sentences import Block
@@ -49,6 +54,14 @@ _WEATHER = re.compile(r"[℃℉°]")
 # Photo captions and credits: "... إلى روسيا/gettyimages", "(رويترز)".
 _CAPTION = re.compile(r"(getty\s*images|gettyimages|shutterstock|/\s*(?:afp|reuters|ap|epa)\b|أرشيفية|صورة أرشيفية)", re.I)
 _SENTENCE_END = re.compile(r"[.!?؟؛…]")
+# A writer's e-mail, alone or in a "contact the writer" footer ("x@y.com للتواصل مع الكاتب ارسل رسالة SMS …").
+_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+MAX_BYLINE_CHARS = 300  # a longer line holding an e-mail is article text ("… عبر البريد الإلكتروني x@y.gov.sa")
+# Style sheets and scripts pasted into a page's text ("#vote_area2 ul { padding: 0; } ... jQuery(...)"),
+# often inside a line of the article: a long stretch with no Arabic letter that is made like code.
+_NON_ARABIC_RUN = re.compile(r"[^\u0600-\u06ff\r\n]{80,}")
+_CODE_MARKS = re.compile(r"[{};]|=>|\bfunction\s*\(|\bjQuery\b|\bdocument\.|\bwindow\.|\bvar\s")
+MIN_CODE_MARKS = 6  # braces and semicolons in such a stretch; English prose has almost none
 
 
 
@@ -74,6 +87,11 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def code_runs(line: str) -> list[tuple[int, int]]:
+    """(start, end) in `line` of each pasted style sheet or script (see `_NON_ARABIC_RUN`)."""
+    return [m.span() for m in _NON_ARABIC_RUN.finditer(line) if len(_CODE_MARKS.findall(m.group(0))) >= MIN_CODE_MARKS]
+
+
 def is_furniture(line: str) -> bool:
     """True for a line that belongs to the page, not to the article."""
     norm = normalize(line).strip(" :-|")
@@ -81,6 +99,8 @@ def is_furniture(line: str) -> bool:
         return True
     if norm in _FURNITURE_PHRASES or normalize(line).strip() in _FURNITURE_PHRASES:
         return True
+    if len(line) < MAX_BYLINE_CHARS and _EMAIL.search(line):
+        return True  # a byline or a contact footer
     if _DATE_OR_NUMBER_LINE.match(line):
         return True  # view counters, bare date/time bullets
     if _WEATHER.search(line) and len(line) < 40:
@@ -102,13 +122,12 @@ def clean(text: str) -> CleanedArticle:
     dates: list[str] = []
     furniture = 0
     current: list[int] | None = None  # [start, end] of the block being grown
-    for start, end in _lines(text):
-        line = text[start:end]
+    for piece in _pieces(text):
+        line = text[piece[0] : piece[1]] if piece is not None else ""  # None: a code run cut out of a line
         key = normalize(line)
-        content = not is_furniture(line) and key not in seen
-        if not content:
+        if piece is None or is_furniture(line) or key in seen:
             furniture += 1
-            if len(dates_with_time) + len(dates) < 8:
+            if piece is not None and len(dates_with_time) + len(dates) < 8:
                 iso = find_date(line)
                 if iso:
                     (dates_with_time if _TIME.search(line) else dates).append(iso)
@@ -119,6 +138,7 @@ def clean(text: str) -> CleanedArticle:
         seen.add(key)
         if not title:
             title = _title_from(line)
+        start, end = piece
         if current is None:
             current = [start, end]
         else:
@@ -128,6 +148,27 @@ def clean(text: str) -> CleanedArticle:
     # A stamp with a time is the article's own; a bare date is often "today" in a widget.
     date = (dates_with_time or dates or [""])[0]
     return CleanedArticle(blocks=blocks, title=title, date=date, furniture_lines=furniture)
+
+
+def _pieces(text: str) -> Iterator[tuple[int, int] | None]:
+    """The lines of `text` as (start, end), each code run inside a line cut out and given as None."""
+    for start, end in _lines(text):
+        at = start
+        for s, e in code_runs(text[start:end]):
+            piece = _trimmed(text, at, start + s)
+            if piece is not None:
+                yield piece
+            yield None
+            at = start + e
+        piece = _trimmed(text, at, end)
+        if piece is not None:
+            yield piece
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
+    piece = text[start:end]
+    lead, trail = len(piece) - len(piece.lstrip()), len(piece) - len(piece.rstrip())
+    return (start + lead, end - trail) if start + lead < end - trail else None
 
 
 def _title_from(line: str) -> str:

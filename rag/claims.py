@@ -471,7 +471,9 @@ def claim_facts(claim: str) -> ClaimFacts:
     facts = ClaimFacts()
     capitalised = _names_by_case(claim)
     words = tokenize(claim)
-    _facts_of_words([w for w in words if w not in STOPWORDS or _is_negation(w)], facts, None)
+    # "one of the main transit countries", "واحدة من": a member of a group, not a count of one.
+    counted = [w for w, nxt in zip(words, [*words[1:], ""]) if not (_number_of(w) == "1" and nxt in ("of", "من"))]
+    _facts_of_words([w for w in counted if w not in STOPWORDS or _is_negation(w)], facts, None)
     seen: set[str] = set()
     for i, word in enumerate(words):
         if _is_generic(word) and not word.isascii() and not word.startswith("ال"):
@@ -714,6 +716,27 @@ def _opposite(facts: ClaimFacts, evidence: Evidence) -> tuple[str, str] | None:
                 if held:
                     return term.word, held
     return None
+
+
+def opposite_in(statement: str, text: str, context: str | None = None) -> tuple[str, str] | None:
+    """(word of the statement, its opposite in `text`) when `text` says the reverse of it by one of the
+    general antonym pairs (a question's "فاز" where the article says "خسر"), and `context` (the text
+    around it), when given, reverses it too rather than saying it; None otherwise."""
+    facts = claim_facts(statement)
+    found = _opposite(facts, evidence_of(text))
+    if found is not None and context is not None and _opposite(facts, evidence_of(context)) is None:
+        return None
+    return found
+
+
+def said_in(verb: str, text: str) -> bool:
+    """Whether `text` says `verb` (normalised, as `rag.question.premise_word` gives it): the word
+    itself, or a word of the same candidate root (`_roots`: أعدم / إعدام, يريد / يريدون, وجد / يوجد)."""
+    norm = normalize(text)
+    if verb in norm:
+        return True
+    wanted = _roots(verb) or frozenset({verb})
+    return any(_roots(word) & wanted for word in tokenize(norm) if len(word) >= 3)
 
 
 def _number_found(number: str, evidence: Evidence) -> bool:

@@ -8,13 +8,22 @@ does not score sentences or spans (`rag.extractive`, `rag.short_answer`).
 
 from __future__ import annotations
 
+import re
+
 from core.arabic import lexical_terms, normalize, tokenize
 
 _WHEN = {"متي", "امتي", "when"}
 _WHEN_NOUNS = {"تاريخ", "يوم", "عام", "سنه", "شهر", "date", "day", "year", "month", "time"}
 _HOW_MANY = {"كم", "كام", "بكم"}
-_COUNT_NOUNS = {"عدد", "قيمه", "حجم", "مبلغ", "تكلفه", "number", "value", "amount", "cost", "price", "size"}
+_COUNT_NOUNS = {"عدد", "قيمه", "حجم", "مبلغ", "تكلفه", "تعداد", "number", "value", "amount", "cost", "price", "size",
+                "population"}
+_COPULAS = {"هو", "هي", "كان", "كانت", "is", "was", "are", "were", "the"}  # "what *is the* population"
 _WHICH = {"اي", "ما", "which", "what"}
+# English asks with its first wh-word (Arabic "ما", "من" are also "not", "from": no such rule there).
+_ENGLISH_ASKING = {"what", "which", "who", "whom", "whose", "where", "why", "how", "when"}
+# "When many people are arrested, what is ...": a clause of time or condition before the question's comma.
+_FRONTED_CLAUSE = re.compile(rf"\s*(?:when|if|while|after|before|once)\b[^,?]*,\s*"
+                             rf"(?=(?:{'|'.join(sorted(_ENGLISH_ASKING - {'when'}))})\b)", re.IGNORECASE)
 _INTERROGATIVES = {"متي", "امتي", "كم", "كام", "ما", "ماذا", "من", "اي", "اين", "كيف", "لماذا", "مين", "ايه", "فين", "ازاي"}
 # Words a question is made of that say nothing about the answer: interrogatives (with و/ف), Egyptian
 # function words, prepositions carrying a pronoun. Left in, they count as terms no sentence covers
@@ -33,15 +42,29 @@ def answer_type(question: str) -> str:
     "كم", "ما عدد/قيمة", "how many/much", "what number" for a number. A year mentioned as
     context ("زيارة حفتر عام 2016") asks for nothing.
     """
+    fronted = _FRONTED_CLAUSE.match(question)  # the question starts after it
+    if fronted:
+        question = question[fronted.end() :]
     words = [w[1:] if len(w) > 2 and w[0] in "وف" and w[1:] in _INTERROGATIVES else w for w in tokenize(question)]
     # The first asking word decides: in "How many people died when the bus crashed?" the later
     # "when" joins two clauses and asks for nothing.
-    for word, nxt in zip(words, words[1:] + [""]):
+    for i, word in enumerate(words):
+        # The noun after "what/which" may follow a copula: "what *is the* population".
+        after = [w for w in words[i + 1 :] if w not in _COPULAS] if word in _WHICH else words[i + 1 :]
+        nxt = after[0] if after else ""
         if word in _WHEN or word in _WHICH and nxt in _WHEN_NOUNS:
             return "when"
         if word in _HOW_MANY or word == "how" and nxt in ("many", "much") or word in _WHICH and nxt in _COUNT_NOUNS:
             return "count"
+        if word in _ENGLISH_ASKING and not (word == "how" and nxt == "and") and not _how_many_after(words[i + 1:]):
+            # "In which area of Syria were they when ...": the later "when" asks nothing. But "Of the
+            # soldiers who died, how many ...", "how and when": the asking comes later.
+            return ""
     return ""
+
+
+def _how_many_after(words: list[str]) -> bool:
+    return any(w == "how" and n in ("many", "much") for w, n in zip(words, words[1:]))
 
 
 def question_terms(text: str) -> list[str]:

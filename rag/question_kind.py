@@ -35,12 +35,12 @@ _WHO = {"من", "مين", "who", "whom", "whose"}
 _WHERE = {"اين", "فين", "where"}
 _WHAT = {"ما", "ماذا", "اي", "ايه", "اذكر", "اعط", "اعطي", "what", "which", "name"}
 _NO_SHORT = {"كيف", "لماذا", "ليه", "ازاي", "هل", "how", "why"}
-_COPULA = _words("هو هي هم هما هن كان كانت كانوا يكون تكون الذي التي الذين اللذان is are was were the a an of "
+COPULA = _words("هو هي هم هما هن كان كانت كانوا يكون تكون الذي التي الذين اللذان is are was were the a an of "
                  "did does do")
 # The noun after "ما/أي" names the kind: "ما هي مساحة" asks a number, "في أي مدينة" a place.
 _DATE_NOUNS = _words("عام سنة تاريخ يوم شهر قرن عقد موعد year date day month century decade time")
 _COUNT_NOUNS = _words("عدد نتيجة مساحة طول عرض ارتفاع عمق مسافة نسبة عمر مدة سرعة وزن حجم درجة كمية حرارة "
-                      "number area length height depth distance percentage age size")
+                      "تعداد number area length height depth distance percentage age size population")
 _AMOUNT_NOUNS = _words("قيمة سعر تكلفة ثمن مبلغ ميزانية راتب أجر إيرادات value price cost amount budget")
 _PERSON_NOUNS = _words("شخص الشخص اللاعب لاعب لاعبي فريق مدافع مدافعي ممثل ممثلة رئيس ملك أمير مؤلف كاتب "
                        "مخرج مدرب قائد مؤسس مكتشف مخترع عالم فنان شاعر زعيم وزير سفير person player "
@@ -48,6 +48,7 @@ _PERSON_NOUNS = _words("شخص الشخص اللاعب لاعب لاعبي فر�
 _PLACE_NOUNS = _words("مدينة دولة بلد بلاد مكان منطقة قارة ولاية مقاطعة عاصمة قرية جزيرة نهر بحر جبل "
                       "موقع محافظة إقليم حي شارع ميناء مطار city country place region state capital "
                       "island river town")
+_FIRST_LAST = _words("آخر أول first last")
 _NAME_NOUNS = _words("اسم أسماء لقب name called")
 _NAMING_VERBS = _words("يسمى تسمى سمي سميت يدعى تدعى يعرف تعرف عرف عرفت يلقب تلقب لقب يطلق اطلق أطلق")
 COUNTING = _words("كم بكم عدد many")  # the word after one of these is what the question counts
@@ -81,7 +82,7 @@ def head_noun(question: str) -> str:
     words = [w.lstrip("،") for w in _question_words(question)]
     for i, word in enumerate(words):
         if word in _WHAT:
-            rest = [w for w in words[i + 1:] if w not in _COPULA and w not in QUESTION_STOPWORDS]
+            rest = [w for w in words[i + 1:] if w not in COPULA and w not in QUESTION_STOPWORDS]
             return rest[0] if rest else ""
     return ""
 
@@ -94,7 +95,7 @@ def anchor_terms(question: str) -> set[str]:
     asking = _WHO | _WHERE | _WHAT | {"متي", "كم", "when"}
     for i, word in enumerate(words):
         if word in asking and not (word == "من" and i > 0 and words[i - 1] not in _PREPOSITIONS | _BEFORE_WHOM):
-            rest = [w for w in words[i + 1:] if w not in _COPULA and w not in QUESTION_STOPWORDS
+            rest = [w for w in words[i + 1:] if w not in COPULA and w not in QUESTION_STOPWORDS
                     and w not in STOPWORDS and w not in asking and w not in _NAME_NOUNS]
             return {t for w in rest[:2] for t in lexical_terms(w) if not t.startswith("~")}
     return set()
@@ -122,8 +123,9 @@ def answer_kind(question: str) -> str:
     The first interrogative decides: "متى" and "في أي عام" a date, "كم" and "ما عدد" a number,
     "بكم" or "كم تكلفة" an amount, "من" (as the question's first word, or "لمن", "مع من") a person,
     "أين" a place, "ما اسم"/"بماذا يسمى" a name, "ما/أي + noun" what its noun says (a city is a
-    place, an area a number, anything else a thing). English "when/how many/how much/who/where/what
-    is the name/which city" likewise.
+    place, an area a number, anything else a thing; "ما آخر يوم" the noun after first/last). English
+    "when/how many/how much/who/where/what is the name/which city" likewise ("which area" a place,
+    "what is the area" a number).
     """
     marked = _question_words(question)
     words = [w.lstrip("،") for w in marked]
@@ -131,7 +133,8 @@ def answer_kind(question: str) -> str:
     if coarse == "when":
         return "date"
     if coarse == "count" or "كم" in words:
-        money = any(w in _AMOUNT_NOUNS or w in MONEY for w in words) or ("how", "much") in set(zip(words, words[1:]))
+        money = any(w in _AMOUNT_NOUNS or w in MONEY or w.startswith("ال") and w[2:] in _AMOUNT_NOUNS for w in words) \
+            or ("how", "much") in set(zip(words, words[1:]))  # "كم كان المبلغ"
         return "amount" if money or "بكم" in words else "count"
     for i, word in enumerate(words):
         if word in _NO_SHORT:
@@ -144,7 +147,15 @@ def answer_kind(question: str) -> str:
                              or words[i - 1] in _PREPOSITIONS | _BEFORE_WHOM):
             return "person"
         if word in _WHAT:
-            rest = [w for w in words[i + 1:] if w not in _COPULA]
+            rest = [w for w in words[i + 1:] if w not in COPULA]
+            if rest[:1] and rest[0] in _FIRST_LAST and len(rest) > 1:
+                if rest[1] == "من":
+                    return "person"  # "ما أول من وصل"
+                if rest[1] in _NAME_NOUNS:
+                    return "name"  # "what is the last name of ..."
+                rest = rest[1:]  # "ما آخر يوم ...": the noun after "first/last" says the kind
+            if words[i + 1:i + 2] == ["area"]:
+                return "place"  # "in which area of Syria"; "what is the area" asks a size
             head = rest[0] if rest else ""
             bare = head[2:] if head.startswith("ال") and len(head) > 3 else head
             for noun in (head, bare):
@@ -196,7 +207,7 @@ def _names_someone(words: list[str]) -> bool:
     named = words[2:]
     first = named[0]
     return (1 <= len(named) <= 4 and not first.startswith("ال") and first not in _PERSON_NOUNS | _ROLE_NOUNS
-            and not _superlative(first) and not any(w in _COPULA for w in named))
+            and not _superlative(first) and not any(w in COPULA for w in named))
 
 
 def _superlative(word: str) -> bool:
@@ -218,7 +229,7 @@ def clause_kind(question: str) -> str:
                 copula = i + 1 < len(words) and words[i + 1] in DEFINING_COPULA
                 named = [w for w in words[i + 2:] if w not in QUESTION_STOPWORDS and w not in DEFINING_COPULA]
                 # "ما هو أكبر ...", "ما هي المهنة التي ...": an entity is asked for, not what one is.
-                entity = any(_superlative(w) or w in _COPULA for w in named)
+                entity = any(_superlative(w) or w in COPULA for w in named)
                 return "definition" if copula and 1 <= len(named) <= 3 and not entity else ""
         return ""
     if kind == "person" and _names_someone(words):

@@ -9,8 +9,11 @@ extractive answerer cited:
   "13/10/2018", "280 قبل الميلاد", a period ("1908 و 1914"), a century, a decade;
 - numbers and amounts: digits or Arabic number words with their scale, unit or currency ("حوالي
   مليوني كيلومتر مربع", "300 مليون دولار"), or a dual of the counted noun ("مرتين" for "كم مرة");
+  a number of months or riyals is no answer when the question counts a noun that is neither
+  ("كم عدد الطلاب" → not "أربعة أشهر");
 - persons, places, names and things: runs of words the question does not hold, cut at punctuation,
-  function words and the question's own words ("محمد بن سعود" stays whole); asked for in another
+  function words and the question's own words ("محمد بن سعود" stays whole), never a day or a month
+  (and a question word behind ب/ل/ك, "بمدينة", is still the question's); asked for in another
   language ("بالإنجليزية"), a run in another script is preferred ("(بالإنجليزية: Detective Conan)");
 - reasons, means and definitions (`clause_kind`: "لماذا", "ما سبب", "كيف", "ما هو السل؟", "من هو
   نجيب محفوظ؟"): the rest of a clause from a word that opens a reason or a means ("لأن", "بسبب",
@@ -48,10 +51,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from core.arabic import STOPWORDS, is_mostly_arabic, lexical_terms, normalize, tokenize, word_set as _words
+from core.numbers import NUMBER_WORDS, SCALES
 from core.results import Citation, ShortAnswer
 from rag.question import QUESTION_STOPWORDS
 from rag.question_kind import (
-    COUNTING, DEFINING_COPULA, MONEY, CLAUSE_KINDS, WORD_KINDS, language_word, anchor_terms, answer_kind,
+    COPULA, COUNTING, DEFINING_COPULA, MONEY, CLAUSE_KINDS, WORD_KINDS, language_word, anchor_terms, answer_kind,
     asked_preposition, clause_kind, head_noun,
 )
 
@@ -80,20 +84,15 @@ _RELATIVE = _words("الماضي الماضية المقبل المقبلة ال
 _ERA = _words("هـ ه م ميلادي ميلادية هجري هجرية ق.م")
 _ORDINALS = _words("الأول الاول الثاني الثالث الرابع الخامس السادس السابع الثامن التاسع العاشر الحادي "
                    "عشر العشرين الحادي والعشرين")
-_NUMBER_WORDS = _words(
-    "واحد واحدة اثنان اثنين اثنتين اثنتان ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية "
-    "تسع تسعة عشر عشرة عشرين عشرون ثلاثين ثلاثون أربعين أربعون خمسين خمسون ستين ستون سبعين سبعون "
-    "ثمانين ثمانون تسعين تسعون مئة مائة مئتي مئتين مائتي مائتين ألف ألفا ألفي ألفين آلاف مليون مليونا "
-    "مليوني مليونين ملايين مليار مليارا ملياري مليارين مليارات نصف ربع ثلث ضعف"
-)
-_SCALES = _words("ألف ألفا آلاف مليون مليونا ملايين مليار مليارا مليارات ترليون تريليون")
-_UNITS = _words(
+_TIME_UNITS = _words("ثانية ثوان ثواني دقيقة دقائق ساعة ساعات يوم يوما أيام أسبوع أسابيع شهر شهرا أشهر شهور "
+                     "سنة سنوات عاما أعوام قرن قرون")
+_UNITS = _TIME_UNITS | _words(
     "دولار دولارات يورو جنيه جنيها جنيهات ريال ريالات درهم دراهم دينار دنانير ليرة روبل ين "
     "كم كيلومتر كيلومترا كيلومترات متر مترا أمتار سنتيمتر ميل ميلا أميال قدم كيلوغرام كيلوجرام كغ كجم غرام "
     "جرام طن أطنان لتر هكتار فدان درجة درجات بالمئة بالمائة المئة المائة مربع مربعة مكعب "
-    "ثانية ثوان ثواني دقيقة دقائق ساعة ساعات يوم يوما أيام أسبوع أسابيع شهر شهرا أشهر شهور سنة سنوات عاما "
-    "أعوام قرن قرون نسمة شخص أشخاص مرة مرات نقطة نقاط"
+    "نسمة شخص أشخاص مرة مرات نقطة نقاط"
 )
+_DURATION_NOUNS = _words("مدة مده فترة فتره عمر طول المدة المده الفترة الفتره مرة مره مرات")  # "كم مدة", "كم مرة": time answers
 _PERCENT_WORDS = _words("نسبة نسبه المئوية المئويه بالمئة percent percentage")
 _PERCENT_UNITS = _words("بالمئة بالمائة المئة المائة")
 _APPROX = _words("حوالي حوالى نحو قرابة قرابه تقريبا أكثر أقل زهاء")
@@ -191,6 +190,11 @@ def _bare(norm: str) -> str:
     return word
 
 
+def _proclitic(norm: str) -> bool:
+    """Whether a word may be another word behind the preposition ب, ل or ك ("بمدينة" = "ب" + "مدينة")."""
+    return len(norm) > 4 and norm[0] in "بلك" and norm[1:3] != "ال"
+
+
 def _namelike(tok: _Token, quote: str) -> bool:
     """A word that could be (part of) a proper name: no article, not a feminine noun or adjective
     ("متعددة"), not shaped like a verb ("دخلوا", "يمارسون", "وقام"). A guess from the letters alone."""
@@ -217,8 +221,8 @@ def _nisba(tok: _Token) -> bool:
 def _is_number(tok: _Token) -> bool:
     if tok.norm in _WEEKDAYS or tok.bare in _WEEKDAYS:
         return False  # "الثلاثاء", "الخميس" hold number words but are days
-    return tok.norm[:1].isdigit() or tok.norm in _NUMBER_WORDS or tok.bare in _NUMBER_WORDS or (
-        tok.norm[:1] in "وب" and tok.norm[1:] in _NUMBER_WORDS)
+    return tok.norm[:1].isdigit() or tok.norm in NUMBER_WORDS or tok.bare in NUMBER_WORDS or (
+        tok.norm[:1] in "وب" and tok.norm[1:] in NUMBER_WORDS)
 
 
 def _tokens(quote: str, asked: dict[str, float], rarity: Callable[[str], float] | None = None) -> list[_Token]:
@@ -234,7 +238,7 @@ def _tokens(quote: str, asked: dict[str, float], rarity: Callable[[str], float] 
         tok.stop = norm in _FUNCTION or tok.bare in _FUNCTION and len(tok.bare) <= 3 or (len(norm) == 1 and not norm.isdigit())
         tok.stop = tok.stop and norm not in _NAME_PARTICLES  # "محمد بن سعود" is one name
         tok.number = _is_number(tok)
-        terms = set(lexical_terms(norm)) | {norm}
+        terms = set(lexical_terms(norm)) | {norm} | ({norm[1:]} if _proclitic(norm) else set())
         tok.asked = max((asked[t] for t in terms if t in asked), default=0.0)
         if rarity is not None:
             stems = [t for t in terms if not t.startswith("~")]
@@ -259,10 +263,26 @@ class Candidate:
     why: dict[str, float] = field(default_factory=dict)
 
 
+def _calendar_word(tok: _Token) -> bool:
+    """A month or weekday name."""
+    return tok.norm in _WEEKDAYS or tok.bare in _WEEKDAYS or tok.norm in _MONTHS or tok.bare in _MONTHS
+
+
+def _time_unit(tok: _Token) -> bool:
+    """A unit of time, also as a dual ("عامين", "ساعتين", "يومان")."""
+    for word in (tok.norm, tok.bare):
+        if word in _TIME_UNITS:
+            return True
+        if len(word) > 4 and word.endswith(("ين", "ان")):
+            stem = word[:-2]
+            if stem in _TIME_UNITS or stem + "ا" in _TIME_UNITS or stem.endswith("ت") and stem[:-1] + "ه" in _TIME_UNITS:
+                return True
+    return False
+
+
 def _dateish(tok: _Token) -> bool:
     """A month or weekday name, or a number that can be part of a date (a day, a year, 1998-2002, 5/3/2024)."""
-    return bool(tok.bare in _MONTHS or tok.norm in _MONTHS or tok.norm in _WEEKDAYS or tok.bare in _WEEKDAYS
-                or _DATE_NUMBER.fullmatch(tok.norm))
+    return _calendar_word(tok) or bool(_DATE_NUMBER.fullmatch(tok.norm))
 
 
 def _date_spans(toks: list[_Token]) -> list[tuple[int, int]]:
@@ -297,7 +317,7 @@ def _date_spans(toks: list[_Token]) -> list[tuple[int, int]]:
             j += 1  # "622 للميلاد"
         words = toks[i:j]
         has_year = any(re.search(r"(?<!\d)\d{3,4}(?!\d)", w.norm) and _DATE_NUMBER.fullmatch(w.norm) for w in words)
-        has_name = any(w.bare in _MONTHS or w.norm in _MONTHS or w.norm in _WEEKDAYS or w.bare in _WEEKDAYS for w in words)
+        has_name = any(_calendar_word(w) for w in words)
         after_year_word = i > 0 and toks[i - 1].bare in _YEAR_WORDS
         if has_name or has_year or after_year_word:
             if has_name and j < n and toks[j].norm in _RELATIVE and not toks[j].break_before:
@@ -331,7 +351,7 @@ def _number_spans(toks: list[_Token], kind: str, counted: set[str]) -> list[tupl
         # Its unit, currency or scale: "كيلومتر مربع", "مليون دولار", "17 ثانية" (unless the question says it).
         k = j
         while k < n and k < j + 2 and not toks[k].break_before and not toks[k].asked and (
-                toks[k].bare in _UNITS or toks[k].norm in _UNITS or toks[k].bare in _SCALES):
+                toks[k].bare in _UNITS or toks[k].norm in _UNITS or toks[k].bare in SCALES):
             k += 1
         if k + 1 < n and toks[k].norm == "في" and toks[k + 1].norm in _PERCENT_UNITS and not (
                 toks[k].break_before or toks[k + 1].break_before):
@@ -348,6 +368,16 @@ def _number_spans(toks: list[_Token], kind: str, counted: set[str]) -> list[tupl
         if _dual_of(tok.norm, counted):
             spans.append((k, k + 1))
     return spans
+
+
+def _other_quantity(toks: list[_Token], i: int, j: int, q: "_Asked") -> bool:
+    """A number of months or riyals offered when the question counts something else
+    ("كم عدد الطلاب" → not "أربعة أشهر")."""
+    if q.kind != "count" or not q.counts_noun or q.words & _DURATION_NOUNS:
+        return False
+    units = {t.bare for t in toks[i:j] if not t.number} | {t.norm for t in toks[i:j] if not t.number}
+    # (A share may answer a count: "كم عدد السكان تحت مستوى البحر" → "21%".)
+    return bool(units & (_TIME_UNITS | MONEY)) and not (units & q.counted) and not (q.counted & (_TIME_UNITS | MONEY))
 
 
 def _dual_of(norm: str, asked_words: set[str]) -> bool:
@@ -386,8 +416,10 @@ def _word_spans(toks: list[_Token], kind: str) -> list[tuple[int, int]]:
             for b in range(a + 1, min(j, a + longest) + 1):
                 if toks[b - 1].stop:
                     continue
-                if kind in ("person", "place", "name") and any(toks[k].number for k in range(a, b)):
-                    continue
+                if kind in ("person", "place", "name") and any(toks[k].number or _calendar_word(toks[k]) for k in range(a, b)):
+                    continue  # nor a day or a month: "الخميس" is no city
+                if kind in ("person", "place") and all(_time_unit(toks[k]) for k in range(a, b)):
+                    continue  # "عامين" is nobody and nowhere ("القرن الأفريقي" is somewhere)
                 if toks[b - 1].bare in _NAME_PARTICLES or toks[b - 1].norm in _NAME_PARTICLES:
                     continue  # "أحمد أبو" is half a name: "أبو", "بن", "عبد" need the word after them
                 spans.append((a, b))
@@ -492,6 +524,7 @@ class _Asked:
     percent: bool = False  # asks a share ("ما نسبة")
     foreign: bool = False  # asks for a name in another language ("بالإنجليزية", "باللغة اليابانية")
     year: bool = False  # asks a year ("في أي عام")
+    counts_noun: bool = False  # the word counted is a noun ("كم طالباً"), not a verb ("كم عاش")
 
 
 def _score(cand: Candidate, toks: list[_Token], q: _Asked) -> None:
@@ -547,7 +580,7 @@ def _score(cand: Candidate, toks: list[_Token], q: _Asked) -> None:
     if q.prep and joined and before.norm == q.prep or (
             q.prep in ("ب", "ل") and toks[i].norm.startswith(q.prep) and len(toks[i].norm) > 3):
         why["prep"] = PREP_BONUS  # "إلى أين" → "إلى بنغازي"
-    if q.head and joined and before.asked and q.head in (before.norm, before.bare):
+    if q.head and joined and before.asked and q.head in (before.norm, before.bare, before.norm[1:] if before.norm[:1] in "بلكوف" else ""):
         why["head"] = HEAD_BONUS  # "الجائزة التي ..." → "جائزة الأوسكار": the asked noun, then its name
     if q.anchors and kind in WORD_KINDS:
         d = 0
@@ -572,7 +605,7 @@ def _trim(quote: str, toks: list[_Token], i: int, j: int) -> tuple[int, int]:
     if len(first) > 4 and first[0] in "وفبك" and first[1:3] == "ال":
         start += 1
     elif len(first) > 3 and first[0] in "وف" and first[1:3] != "ال" and not toks[i].norm[:1].isdigit() \
-            and toks[i].bare in _MONTHS | _NUMBER_WORDS:
+            and toks[i].bare in _MONTHS | NUMBER_WORDS:
         start += 1
     return start, end
 
@@ -593,18 +626,22 @@ def _asked(question: str, terms: Sequence[str] | None, rarity: Callable[[str], f
     words: set[str] = set()
     counted: set[str] = set()
     tokens = tokenize(question)
+    counts_noun = False
     for word, before in zip(tokens, [""] + tokens[:-1]):
+        raw_word = word
         weights.setdefault(word, 0.0)  # the question's own words (digits too) are never an answer
         word = word[2:] if word.startswith("ال") else word
         forms = {word, word[:-1] if word.endswith("ا") else word}
         words |= forms
         if before in COUNTING:
             counted |= forms  # "كم *مرة*", "ما عدد *الطائرات*"
+            # A noun is counted ("عدد الطلاب", "كم طالباً", "كم رحلة"), not a verb ("كم عاش", "كم كان").
+            counts_noun = counts_noun or before == "عدد" or raw_word.endswith(("ا", "ه")) and raw_word not in COPULA
     head = head_noun(question)
     return _Asked(kind, weights, words, counted, sum(w for t, w in weights.items() if w > 0 and not t.startswith("~")) or 1.0,
                   head=head[2:] if head.startswith("ال") and len(head) > 3 else head,
                   prep=asked_preposition(question), anchors=anchor_terms(question),
-                  percent=bool(words & _PERCENT_WORDS), year=bool(words & _YEAR_NOUNS),
+                  percent=bool(words & _PERCENT_WORDS), year=bool(words & _YEAR_NOUNS), counts_noun=counts_noun,
                   foreign=any(language_word(w) for w in tokens))
 
 
@@ -615,7 +652,7 @@ def _candidates(q: _Asked, quote: str, rank: int, weight: Callable[[str], float]
     top = max((t.rare for t in toks), default=0.0)
     for tok in toks:
         tok.rare = tok.rare / top if top > 0 else 0.0
-        if tok.norm in q.weights and tok.asked == 0.0:
+        if (tok.norm in q.weights or _proclitic(tok.norm) and tok.norm[1:] in q.weights) and tok.asked == 0.0:
             tok.asked = 1e-6  # repeats the question; no weight as evidence
         tok.anchor = bool(q.anchors & set(lexical_terms(tok.norm)))
     if q.kind == "date":
@@ -630,6 +667,8 @@ def _candidates(q: _Asked, quote: str, rank: int, weight: Callable[[str], float]
         spans = _word_spans(toks, q.kind)
     out = []
     for i, j in spans:
+        if _other_quantity(toks, i, j, q):
+            continue  # the wrong quantity is no answer
         cand = Candidate(rank, i, j, q.kind)
         _score(cand, toks, q)
         out.append((cand, toks))

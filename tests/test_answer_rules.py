@@ -10,6 +10,7 @@ from core.glossary import arabic_equivalents
 from core.results import Source
 from rag import extractive
 from rag.extractive import ExtractiveAnswerer
+from rag.claims import said_in
 from rag.question import answer_type, premise_word, question_terms
 from rag.short_answer import NO_ITEM, asked_item_scores
 from rag.retrieve import query_terms
@@ -25,6 +26,14 @@ from rag.retrieve import query_terms
     ("ما قيمة عقود إعادة الإعمار؟", "count"),
     ("How much did Russia spend on the base?", "count"),
     ("How many people died when the bus crashed?", "count"),  # the first asking word decides
+    ("In which area of Syria were the journalists when contact was lost?", ""),  # "which" asked; "when" joins
+    ("Of the soldiers who died, how many were Syrian?", "count"),  # the asking comes after a relative "who"
+    ("How and when did the war end?", "when"),
+    ("When many people are arrested, what is a common tactic?", ""),  # the question starts after the comma
+    ("When did the war end, and who won?", "when"),
+    ("What is the population of Benghazi?", "count"),  # the noun after "what is the" asks a number
+    ("What is the date of the visit?", "when"),
+    ("What is the name of the base?", ""),
     ("بحسب السفير الروسي عام 2016، ما الشرط الذي وضعته موسكو؟", ""),  # a year as context asks for nothing
     ("من هو السفير الروسي لدى ليبيا؟", ""),
 ])
@@ -37,11 +46,36 @@ def test_the_answer_type_comes_from_the_asking_words_only(question, kind):
     ("والتي تجاوزت الخمس زيارات", True),
     ("بعشرة آلاف دولار", True),
     ("سينتج ألفي لوح شمسي كل شهر", True),  # the dual of a number word
+    ("قتل سبعمائة شخص", True),  # the hundreds are one word
+    ("بلغت الخسائر مليونان", True),
+    ("مات ثلثا سكانها", True),  # a fraction answers "how many" too
     ("يوم الثلاثاء في مقر الوزارة", False),  # a weekday is not a count
     ("قاعدة تستضيف الأنشطة الروسية", False),  # "ست" inside a word is not six
 ])
 def test_a_number_is_a_digit_or_a_whole_number_word(text, has):
     assert extractive._type_match("count", text) is has
+
+
+@pytest.mark.parametrize("text, has", [
+    ("اكتشف شيله الأكسجين عام 1773", True),  # history is dated too, not only 19xx and 20xx
+    ("وصلت إلى إنجلترا في ١٣٤٩", True),
+    ("كانت الساعة 4:51 في الربع الرابع", True),
+    ("في أواخر الثمانينيات", True),
+    ("في منتصف القرن الثامن عشر", True),
+    ("وصل الوفد يوم الثلاثاء", True),
+    ("بلغ عدد السكان 12000 نسمة", False),
+    ("قتل 1500 شخص بسعر 1200 دولار", False),  # an earlier year needs a cue: "عام 1773", "1773م"
+    ("تأسست روما سنة 753 ق.م", True),  # any year after "سنة/عام" or before an era
+    ("فتحت مصر عام 358هـ", True),
+    ("انقرضت قبل 66 مليون سنة", True),  # a time ago
+    ("بدأ الاحترار نحو 13000 BP", True),
+    ("ركض 100 م في 10 ثوان", False),  # metres, not the Gregorian era
+    ("تقع جيبوتي في القرن الأفريقي", False),  # a century has its ordinal
+    ("خلال الثمانينات", True),
+    ("قاعدة تستضيف الأنشطة الروسية", False),
+])
+def test_a_sentence_that_dates_something_is_a_date_for_a_when_question(text, has):
+    assert extractive._type_match("when", text) is has
 
 
 def test_question_terms_leave_out_interrogatives_and_dialect_function_words():
@@ -135,6 +169,16 @@ def test_an_english_questions_terms_are_the_names_the_corpus_knows_and_the_gloss
 ])
 def test_the_claim_of_a_why_question_is_its_first_word_after_the_interrogative(question, core):
     assert premise_word(question) == core
+
+
+@pytest.mark.parametrize("question, passage, said", [
+    ("لماذا أعدم الرجلان؟", "تم إعدام الرجلين بسبب آرائهما.", True),  # the verbal noun of the same root
+    ("لماذا لا يريد المحتجون قبول العقوبة؟", "لأنهم لا يريدون الاعتراف بالقانون.", True),
+    ("لماذا رفض الرئيس العفو عن الصيادين؟", "أصدر الرئيس قرارا بالعفو عن الصيادين.", False),  # a false premise
+    ("لماذا أُلغيت البطولة هذا العام؟", "تقرر تأجيل البطولة إلى العام المقبل.", False),
+])
+def test_a_passage_says_a_why_questions_claim_in_any_form_of_its_verb(question, passage, said):
+    assert said_in(premise_word(question), passage) is said
 
 
 @pytest.mark.parametrize("question", ["متى زار حفتر موسكو؟", "Why did Germany lose money?", "من هو السفير؟"])

@@ -96,3 +96,19 @@ def test_without_proc_stat_the_cpu_fields_are_none(monkeypatch):
     load = meter.load
     assert load["busy"] is None and load["others_share"] is None and load["machine_cpu_s"] is None
     assert load["own_cpu_s"] is not None and load["wall_s"] >= 0
+
+
+def test_the_load_test_refuses_to_ingest_into_a_store_it_was_given():
+    from bench.load import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--store", "/nonexistent/store", "--ingest-at", "5"])
+    assert exit_.value.code == 2  # argparse's usage error, before anything starts
+
+
+def test_the_load_test_refuses_an_ingest_time_outside_the_run():
+    from bench.load import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--seconds", "30", "--ingest-at", "30"])
+    assert exit_.value.code == 2

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ingest.chunk import Span, chunk_blocks, sentences, tiktoken_counter
-from ingest.clean import Block, clean, find_date, is_furniture
+from ingest.clean import Block, clean, code_runs, find_date, is_furniture
 from ingest.load import read_document
 from tests.conftest import ALL_ARTICLES, ART_001, ART_002
 
@@ -113,7 +113,9 @@ def test_article_text_around_the_furniture_is_all_kept(corpus_rig, corpus_dir):
     "line",
     ["- تم نسخ عنوان المقال إلى الحافظة", "مشاركة :", "شارك", "news-picture", "- 435", "  • 0", "  • 00:00",
      "  • 6/28/2016", "- 23 أغسطس 2023, 8:04:24 ص", "- 10 يناير 2025", "- ℃ 11 تركيا", "طباعة", "share",
-     "اللواء الليبي المتقاعد خليفة حفتر في زيارة عام 2016 إلى روسيا/gettyimages"],
+     "اللواء الليبي المتقاعد خليفة حفتر في زيارة عام 2016 إلى روسيا/gettyimages",
+     "writer@example.com",  # a byline, and a contact footer holding one:
+     "writer@example.comللتواصل مع الكاتب ارسل رسالة SMS تبدأ بالرمز (5) ثم مسافة ثم نص الرسالة إلى 88591 - Stc"],
 )
 def test_page_furniture_lines_are_recognised(line):
     assert is_furniture(line)
@@ -122,7 +124,11 @@ def test_page_furniture_lines_are_recognised(line):
 @pytest.mark.parametrize(
     "line",
     ["دعم روسي لحفتر", "التطورات في النيجر", HEADLINE_001,
-     "وصل 435 جنديا إلى بنغازي.", "وقال الوزير: نعم.", "Russia and Libya signed a deal."],
+     "وصل 435 جنديا إلى بنغازي.", "وقال الوزير: نعم.", "Russia and Libya signed a deal.",
+     # A long line of the article that gives an e-mail address is still the article.
+     "ودعا المركز جميع المستفيدين إلى الإبلاغ عن أية مخالفات أو مشكلات تواجههم من خلال القنوات الرسمية لتقديم "
+     "البلاغات عن طريق موقع الوزارة، أو عن طريق البريد الإلكتروني info@example.gov.sa، أو الاتصال بالرقم "
+     "الموحد على مدار الساعة طوال أيام الأسبوع، مؤكدا أن جميع البلاغات تعامل بسرية تامة وتحال إلى الجهات المختصة."],
 )
 def test_article_lines_are_not_furniture(line):
     assert not is_furniture(line)
@@ -331,3 +337,26 @@ def test_the_furniture_patterns_of_these_tests_do_match_the_real_furniture():
     for line in ("- 10 يناير 2025", "- 23 أغسطس 2023, 8:04:24 ص", "  • 6/28/2016", "  • 00:00"):
         assert BARE_DATE_BULLET.match(line), line
     assert not BARE_DATE_BULLET.match("- وصل الوفد في 10 يناير 2025 إلى بنغازي")
+
+
+POLL_LINE = ("ما رأيك في تنظيم فعاليات العيد في المملكة؟ #vote_area2 ul { padding: 0; margin: 0; } "
+             ".box_vote { background: #FFFFFF; border: solid 1px #ccc; padding: 18px; overflow: hidden; } "
+             "jQuery(document).ready(function(){ jQuery('#vote_form2').submit(function() { return false; }); }); "
+             "التنظيم والتوزيع مناسب والحضور كبير.")
+
+
+def test_a_style_sheet_or_script_pasted_into_a_line_is_cut_out_and_the_text_around_it_kept():
+    text = "عنوان الخبر عن فعاليات العيد\n" + POLL_LINE + "\nوختمت الأمانة فعالياتها بعرض للألعاب النارية.\n"
+    article = clean(text)
+    kept = [text[b.start : b.end] for b in article.blocks]
+    assert not any("{" in k or "jQuery" in k or "padding" in k for k in kept), kept
+    assert any(k.endswith("ما رأيك في تنظيم فعاليات العيد في المملكة؟") for k in kept), kept
+    assert any(k.startswith("التنظيم والتوزيع مناسب والحضور كبير.") for k in kept), kept
+    assert any("للألعاب النارية" in k for k in kept)
+
+
+def test_english_prose_and_a_formula_are_not_taken_for_code():
+    prose = ("The ministry said on Tuesday that the festival drew more visitors than last year; officials "
+             "expect the numbers (already above 40,000) to grow next season, according to the statement.")
+    assert code_runs(prose) == []
+    assert code_runs("قال الباحث إن المعادلة f(x) = x + 1 تكفي لوصف النتائج في هذه الحالة البسيطة.") == []

@@ -349,3 +349,33 @@ def test_rawi_serve_keeps_at_most_max_sessions_in_memory(corpus_rig):
         assert "tab-24" in app.state_holder.session_data and "tab-0" not in app.state_holder.session_data
     finally:
         app.close()
+
+
+def test_after_seeing_another_process_ingest_the_store_reopens_once_not_on_every_question(tmp_path, corpus_texts):
+    store = tmp_path / "store"
+    write_articles(tmp_path / "first", 3, corpus_texts)
+    ingest_ok(tmp_path / "first", store)
+    parts = assistant(store)
+    assert parts.store.refresh() is False  # nothing written since it opened
+
+    write_articles(tmp_path / "later", 1, corpus_texts, first=300)
+    ingest_ok(tmp_path / "later", store)
+    assert parts.store.refresh() is True
+    # Opening the new client touches the database itself: that is no one else's write.
+    assert parts.store.refresh() is False
+    files_for(parts, 300)
+    assert parts.store.refresh() is False
+
+
+def test_the_database_file_touched_without_a_rawi_write_does_not_reopen_the_client(tmp_path, corpus_texts):
+    import os
+
+    store = tmp_path / "store"
+    write_articles(tmp_path / "first", 2, corpus_texts)
+    ingest_ok(tmp_path / "first", store)
+    parts = assistant(store)
+    sqlite = store / "chroma" / "chroma.sqlite3"
+    os.utime(sqlite, ns=(sqlite.stat().st_atime_ns, sqlite.stat().st_mtime_ns + 10**9))  # Chroma's own housekeeping
+    assert parts.store.watch.changed()
+    assert parts.store.refresh() is False
+    assert not parts.store.watch.changed()

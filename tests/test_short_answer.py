@@ -34,6 +34,12 @@ from rag.short_answer import find_short_answer, lead_with, verified
     ("بماذا يعرف الملعب؟", "name"),
     ("What is the name of the air base?", "name"),
     ("ما هي الجائزة التي فاز بها؟", "thing"),
+    ("ما آخر يوم لتقديم الطلبات؟", "date"),  # the noun after "آخر/أول" says the kind
+    ("ما أول مدينة زارها؟", "place"),
+    ("In which area of Syria were the journalists when contact was lost?", "place"),
+    ("What is the area of Egypt?", "count"),
+    ("ما أول من وصل إلى القمة؟", "person"),
+    ("What is the last name of the player?", "name"),
     ("لماذا زار حفتر موسكو؟", ""),
     ("كيف وصل الوفد؟", ""),
     ("هل زار حفتر موسكو؟", ""),
@@ -216,3 +222,44 @@ def test_an_english_question_gets_a_date_or_number_only_when_the_quote_holds_no_
 def test_a_weekday_is_not_a_number():
     # "الثلاثاء" (Tuesday) holds the number word "ثلاث".
     assert find_short_answer("كم صحفيا فقد؟", [cite(1, "أعلنت النقابة الثلاثاء فقدان الصحفيين في سوريا.")]) is None
+
+
+def test_a_day_or_a_month_is_never_a_place_or_a_person():
+    on_thursday = "وصل الوفد إلى المدينة يوم الخميس."
+    found = find_short_answer("في أي مدينة وصل الوفد؟", [cite(1, on_thursday)])
+    assert found is None or "الخميس" not in found[0].text
+    found = find_short_answer("من استقبل الوفد؟", [cite(1, "استقبل الوفد في أغسطس.")])
+    assert found is None or "أغسطس" not in found[0].text
+
+
+def test_a_span_of_time_is_nobody_and_nowhere():
+    # "عامين", "ساعتين": a length of time, dual or not, answers neither who nor where.
+    assert find_short_answer("ومن شكل لجنة للتحقيق؟", [cite(1, "شكل لجنة للتحقيق قبل عامين.")]) is None
+    assert find_short_answer("أين عاش؟", [cite(1, "عاش هناك ساعتين.")]) is None
+    assert find_short_answer("أين عاش؟", [cite(1, "عاش هناك سنوات.")]) is None
+    # ... but a place may hold one: "القرن الأفريقي" (the Horn of Africa).
+    found = find_short_answer("أين تقع جيبوتي؟", [cite(1, "تقع جيبوتي في القرن الأفريقي.")])
+    assert found is not None and found[0].text == "القرن الأفريقي"
+
+
+def test_the_questions_noun_behind_a_preposition_is_still_the_questions_word():
+    # "بمدينة" is "ب" + the question's "مدينة": it repeats the question, so no answer holds it.
+    found = find_short_answer("في أي مدينة وقعت الحادثة؟", [cite(1, "وقعت الحادثة أمس بمدينة إربد.")])
+    assert found is not None and found[0].text == "إربد"
+
+
+def test_a_count_of_something_else_is_no_answer_to_how_many():
+    # Asked how many students; the quote measures a delay in months.
+    delayed = "نطالب بإنهاء معاناتنا مع الجامعة بسبب تأجيل الاختبارات لأكثر من أربعة أشهر."
+    assert find_short_answer("كم عدد الطلاب المتضررين من تأجيل الاختبارات؟", [cite(1, delayed)]) is None
+    # ... while a duration still answers a question about a duration, and a count of the asked noun a count.
+    assert find_short_answer("كم مدة تأجيل الاختبارات؟", [cite(1, delayed)])[0].text == "أربعة أشهر"
+    counted = "تضرر 300 طالب من تأجيل الاختبارات لأكثر من أربعة أشهر."
+    assert find_short_answer("كم عدد الطلاب المتضررين من تأجيل الاختبارات؟", [cite(1, counted)])[0].text == "300"
+    # A verb after "كم" counts nothing: "كم عاش" is answered by years.
+    lived = "عاش ابن خلدون ستة وسبعين عامًا ودفن في القاهرة."
+    assert find_short_answer("كم عاش ابن خلدون؟", [cite(1, lived)])[0].text == "ستة وسبعين عامًا"
+
+
+def test_a_sum_of_money_asked_with_the_article_is_an_amount():
+    assert answer_kind("كم كان المبلغ الذي دفعه النادي؟") == "amount"

@@ -127,7 +127,20 @@ def answer_element(driver, turn: int, timeout: float = 60):
     from selenium.webdriver.common.by import By
 
     sel = f"#rawi-chat #rawi-answer-{turn}:not(.rawi-streaming)"
-    return wait(driver, lambda d: (d.find_elements(By.CSS_SELECTOR, sel) or [None])[0], timeout)
+    seen: dict[str, Any] = {}
+
+    def settled(d):
+        # Gradio may render the finished chat once more after the last streamed event; an element
+        # taken before that goes stale. So the answer counts as finished once the same element has
+        # stood for half a second (a re-render later than that would still make it stale; none was seen).
+        found = (d.find_elements(By.CSS_SELECTOR, sel) or [None])[0]
+        now = time.monotonic()
+        if found is None or seen.get("element") != found:
+            seen.update(element=found, since=now)
+            return None
+        return found if now - seen["since"] >= 0.5 else None
+
+    return wait(driver, settled, timeout)
 
 
 def char_lefts(driver, element) -> list[float]:

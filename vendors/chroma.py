@@ -74,8 +74,11 @@ class EmbeddedWatch:
 
     A PersistentClient keeps serving the vectors it loaded; rows another process added appear
     only in a new client. Whether the database changed is one stat of `chroma.sqlite3` (and its
-    write-ahead log). A client this watch opened and later replaced is stopped a minute after,
-    when no request still uses it; the first client may be shared in the process and is left alone.
+    write-ahead log). Opening a client writes to that file itself (chromadb 1.5 touches it on every
+    open), so the stamp is taken again once the new client is ready (`seen`): stamped before the
+    open, the next request would see the open's own write and reopen, and so would every request
+    after it. A client this watch opened and later replaced is stopped a minute after, when no
+    request still uses it; the first client may be shared in the process and is left alone.
     """
 
     RETIRE_AFTER_S = 60.0
@@ -106,7 +109,6 @@ class EmbeddedWatch:
         from chromadb.api.shared_system_client import SharedSystemClient
 
         with self._lock:
-            self._stamp = self._now()  # before reading: a write during the reopen shows up next time
             old = SharedSystemClient._identifier_to_system.pop(self.chroma_settings.persist_directory, None)
             now = time.monotonic()
             for _, system in [r for r in self._retired if now - r[0] > self.RETIRE_AFTER_S]:
@@ -116,4 +118,10 @@ class EmbeddedWatch:
                 self._retired.append((now, old))
             client = chromadb.PersistentClient(path=str(self.path), settings=self.chroma_settings)
             self._own = client._system
+            self._stamp = self._now()
             return client
+
+    def seen(self) -> None:
+        """Take the database as it is now as seen (after the caller's own writes of a reopen)."""
+        with self._lock:
+            self._stamp = self._now()

@@ -111,6 +111,7 @@ class ChunkStore:
         self.embedder_version = embedder_version  # recorded at the first write when the store has none
         self._writing = False  # this object marked the collection as being written
         self._meta_lock = threading.RLock()  # Chroma replaces metadata whole: one read-modify-write at a time
+        self._seen: tuple[int, str] | None = None  # (generation, identity) the client was last opened on
 
     # --- opening ------------------------------------------------------------------------------
     @classmethod
@@ -158,15 +159,25 @@ class ChunkStore:
         sentences = client.get_or_create_collection(f"{name}{_SENTENCES}", embedding_function=None)
         if create:
             _drop_old_sentence_index(client, name)
-        return cls(chunks, files, label, client, watch, embedder_version=embedder_version, sentences=sentences)
+        store = cls(chunks, files, label, client, watch, embedder_version=embedder_version, sentences=sentences)
+        if watch is not None:
+            store._seen = (store.generation, store.identity)
+        return store
 
     def refresh(self) -> bool:
         """Reopen the client if another process wrote to the database since; True when it did.
 
         An embedded Chroma client sees other processes' rows in `get` and `count` but searches
         the vectors it loaded; a new client sees them all. Cheap when nothing changed (one stat).
+        The database file also moves when no rawi writer ran (Chroma writes to it when a client opens
+        or loads an index), so the reopen waits for a new `generation` (or collection): every rawi
+        write moves it, and reopening on anything else reopened on every question.
         """
         if self.watch is None or not self.watch.changed():
+            return False
+        state = (self.generation, self.identity)  # read afresh (see `meta`)
+        if state == self._seen:
+            self.watch.seen()
             return False
         client = self.watch.reopen()
         chunks = client.get_collection(self.chunks.name, embedding_function=None)
@@ -174,6 +185,8 @@ class ChunkStore:
         if self.sentences is not None:
             self.sentences = client.get_or_create_collection(self.sentences.name, embedding_function=None)
         self.client, self.chunks, self.files = client, chunks, files  # embedded: no network to guard
+        self._seen = (self.generation, self.identity)
+        self.watch.seen()  # opening and getting the collections wrote to the database themselves
         return True
 
     # --- collection state -----------------------------------------------------------------------
