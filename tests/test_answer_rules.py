@@ -96,9 +96,9 @@ def test_bm25_terms_of_an_english_question_include_the_glossary_words_and_of_an_
     assert query_terms("ما اسم الوكالة؟") == lexical_terms("ما اسم الوكالة؟")
 
 
-def _answerer(**kw) -> ExtractiveAnswerer:
+def _answerer(abstain_threshold: float = 0.0, **kw) -> ExtractiveAnswerer:
     return ExtractiveAnswerer(idf=lambda t: 1.0, embed_passages=lambda texts: [[0.0] for _ in texts],
-                              abstain_threshold=0.0, rerank=0, max_sentences=3, **kw)
+                              abstain_threshold=abstain_threshold, rerank=0, max_sentences=3, **kw)
 
 
 def _source(text: str, n: int = 0) -> Source:
@@ -114,6 +114,28 @@ def test_asking_when_of_evidence_that_holds_no_date_costs_confidence():
     q = "متى زار الوفد بنغازي؟"
     gap = bot.confidence(q, [], dated) - bot.confidence(q, [], undated)
     assert gap == pytest.approx(extractive.TYPE_BONUS + extractive.TYPE_MISMATCH_PENALTY)
+
+
+def test_a_how_many_question_none_of_whose_quotable_sentences_gives_the_number_abstains():
+    # The article is about the very thing asked (the phone, its maker, its launch) and never prices it.
+    bot = _answerer(abstain_threshold=0.38)
+    q = "كم سعر هاتف فيرتو الجديد؟"
+    text = ("أطلقت شركة فيرتو هاتفها الجديد آستر في لندن. ويتميز هاتف فيرتو الجديد بتصميم إنجليزي فاخر. "
+            "وقال الرئيس التنفيذي للشركة إن الهاتف الجديد يستهدف رجال الأعمال.")
+    terms = lexical_terms(q)
+    scored = bot.score(q, terms, [], [_source(text)], [1.0], None)
+    assert bot.confidence(q, terms, scored) < 0.38
+    assert bot.answer(q, terms, [], [_source(text)], [1.0], None, {"a.txt": text}).abstained
+
+
+def test_a_how_many_question_whose_number_is_in_a_later_quotable_sentence_keeps_its_answer():
+    bot = _answerer(abstain_threshold=0.38)
+    q = "كم سعر هاتف فيرتو الجديد؟"
+    text = ("أطلقت شركة فيرتو هاتفها الجديد آستر في لندن. ويتميز هاتف فيرتو الجديد بتصميم إنجليزي فاخر. "
+            "ويبلغ سعر الهاتف 5000 دولار.")
+    terms = lexical_terms(q)
+    result = bot.answer(q, terms, [], [_source(text)], [1.0], None, {"a.txt": text})
+    assert not result.abstained and "5000" in result.text
 
 
 def test_an_english_question_is_not_penalised_for_words_the_arabic_corpus_never_uses():
