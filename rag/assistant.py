@@ -35,6 +35,7 @@ from rag.chat import chat_text, model_name, stream_text
 from rag.citations import cite_llm_answer
 from rag.extractive import ExtractiveAnswerer
 from rag.prompts import build_condense_messages, build_messages, usage_of
+from rag.question import opens_with_and
 from rag.retrieve import HybridRetriever, Mode, Retrieval
 from rag.short_answer import find_short_answer, lead_with, verified
 from rag.sources import sources_from_chunks, sources_from_hits
@@ -70,11 +71,24 @@ def clean_question(question: str, max_chars: int) -> str:
 
 
 def is_follow_up(question: str, history: list[dict[str, Any]]) -> bool:
-    """A question that leans on the previous turn: short, or referring back with a pronoun or demonstrative."""
+    """A question that leans on the previous turn: short, referring back with a pronoun or
+    demonstrative, or opening with "and" (`opens_with_and`: «وما اسم الشخص الذي أطلق الرصاصة؟»)."""
     if not any(turn.get("role") == "user" for turn in history):
         return False
     words = tokenize(question)
-    return len(words) <= 5 or bool(_REFERRING & set(words))
+    return len(words) <= 5 or bool(_REFERRING & set(words)) or opens_with_and(question)
+
+
+def _topic_of(turns: list[dict[str, str]]) -> str:
+    """The user's earlier questions a follow-up leans on: the previous one and, while that one was a
+    follow-up too, the ones before it, back to the question that opened the topic (a third turn
+    «وما اسم الشخص الذي أطلق الرصاصة؟» after «وفي أي مستشفى عولجت؟» is still about the girl the
+    first question named)."""
+    asked = [t["content"] for t in turns if t["role"] == "user"]
+    chain = [asked.pop()]
+    while asked and is_follow_up(chain[0], [{"role": "user", "content": q} for q in asked]):
+        chain.insert(0, asked.pop())
+    return " ".join(chain)
 
 
 def _text_of(content: Any) -> str:
@@ -187,7 +201,7 @@ class Assistant:
         """(what to search for, extra terms carried from earlier turns) for a possible follow-up."""
         if not is_follow_up(question, turns):
             return question, ""
-        previous = next(t["content"] for t in reversed(turns) if t["role"] == "user")
+        previous = _topic_of(turns)
         if self.llm is not None:
             try:
                 rewritten = chat_text(self.llm, build_condense_messages(question, turns)).strip().strip('"«»')
@@ -195,7 +209,7 @@ class Assistant:
                     return rewritten, ""
             except LLMError as err:
                 warnings.append(f"Could not rewrite the follow-up with the language model: {err}")
-        # Extractive mode: carry the previous question's entities and topic into retrieval.
+        # Extractive mode: carry the earlier questions' entities and topic into retrieval.
         return f"{previous} {question}", previous
 
     def _count_tokens(self, text: str) -> int:

@@ -35,6 +35,26 @@ QUESTION_STOPWORDS = frozenset(normalize(w) for w in (
 ).split())
 
 
+_ALSO_ASKING = {"هل", "بماذا", "لمن", "بكم"}  # asking words beyond `_INTERROGATIVES` that "و" opens a follow-up with
+
+
+def opens_with_and(question: str) -> bool:
+    """Whether the question opens with "and" before its asking word: «وما اسم الشخص الذي أطلق
+    الرصاصة؟», «وفي أي مستشفى عولجت؟», «ومع من؟», "And how many soldiers were killed?". In a
+    conversation such a question goes on from the previous turn, however long it is."""
+    words = tokenize(question)
+    if not words:
+        return False
+    first, nxt = words[0], words[1] if len(words) > 1 else ""
+    if first == "and":
+        return True
+    if len(first) < 2 or first[0] not in "وف":
+        return False
+    rest = first[1:]
+    # "وما", "ومتى", "وهل"; or "و" on a short preposition before the asking word ("وفي أي", "ومع من")
+    return rest in _INTERROGATIVES | _ALSO_ASKING or (len(rest) <= 3 and nxt in _INTERROGATIVES)
+
+
 def answer_type(question: str) -> str:
     """"when", "count" or "" from the question's interrogatives; a hint for picking sentences, not a parser.
 

@@ -136,6 +136,24 @@ def test_only_questions_that_lean_on_the_previous_turn_count_as_follow_ups():
     assert not is_follow_up(dev_question("q05")["question"], BELARUS_TURN)  # long and self-contained
 
 
+def test_a_question_opening_with_and_is_a_follow_up_however_long():
+    from rag.assistant import is_follow_up
+
+    long_and = "وما اسم الضابط الروسي الذي رافق المشير حفتر طوال الرحلة؟"  # 9 words, no pronoun
+    assert is_follow_up(long_and, BELARUS_TURN)
+    assert is_follow_up("And which Russian officer went with the field marshal on the whole trip?", BELARUS_TURN)
+    assert not is_follow_up(long_and, [])
+    # A word that merely starts with و (وزير) opens no follow-up.
+    assert not is_follow_up("وزير الدفاع الروسي سيرغي شويغو التقى من في موسكو صيف 2016؟", BELARUS_TURN)
+
+
+def test_a_follow_up_of_a_follow_up_still_carries_the_topic_of_the_first_question(sample_assistant):
+    history = BELARUS_TURN + [{"role": "user", "content": FOLLOW_UP},
+                              {"role": "assistant", "content": "صدام وخالد"}]
+    answer = sample_assistant.ask("وفي أي مدينة بيلاروسية أقام المشير حفتر خلال الرحلة كلها؟", history=history)
+    assert BELARUS_TURN[0]["content"] in answer.search_query and FOLLOW_UP in answer.search_query
+
+
 # --- issue 3: English questions, answer types, follow-ups that ask something new ---------------------
 
 @pytest.mark.parametrize("qid", ["q37", "q40", "q41"])
