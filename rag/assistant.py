@@ -48,6 +48,7 @@ _REFERRING = set(
     "he she they it its his her their them him there that those this these then also".split()
 )
 NEIGHBOR_SOURCES = 5  # retrieved sources whose neighbouring chunks also offer sentences
+TOPIC_TURNS = 3  # earlier questions a follow-up may carry into retrieval (`_topic_of`)
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -86,7 +87,8 @@ def _topic_of(turns: list[dict[str, str]]) -> str:
     first question named)."""
     asked = [t["content"] for t in turns if t["role"] == "user"]
     chain = [asked.pop()]
-    while asked and is_follow_up(chain[0], [{"role": "user", "content": q} for q in asked]):
+    # At most TOPIC_TURNS questions: a long run of short follow-ups would otherwise dilute retrieval.
+    while asked and len(chain) < TOPIC_TURNS and is_follow_up(chain[0], [{"role": "user", "content": q} for q in asked]):
         chain.insert(0, asked.pop())
     return " ".join(chain)
 

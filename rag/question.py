@@ -2,7 +2,8 @@
 
 `answer_type` tells a question asking for a time or a number; `question_terms` gives the words an
 answer's sentences are weighed by (the question's lexical terms less the words questions are made
-of). Both the extractive answerer and the short answer read questions through this module. It
+of); `opens_with_and` a question that goes on from the previous turn ("وما …", "And how …"). Both
+the extractive answerer and the short answer read questions through this module. It
 does not score sentences or spans (`rag.extractive`, `rag.short_answer`).
 """
 
