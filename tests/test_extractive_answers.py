@@ -154,6 +154,15 @@ def test_a_follow_up_of_a_follow_up_still_carries_the_topic_of_the_first_questio
     assert BELARUS_TURN[0]["content"] in answer.search_query and FOLLOW_UP in answer.search_query
 
 
+def test_a_run_of_short_follow_ups_carries_at_most_three_earlier_questions():
+    from rag.assistant import TOPIC_TURNS, _topic_of
+
+    asked = ["متى زار المشير حفتر بيلاروسيا؟", "ومن رافقه؟", "ومتى عاد؟", "وأين نزل؟", "ومن استقبله؟"]
+    turns = [{"role": "user", "content": q} for q in asked]
+    assert TOPIC_TURNS == 3 and _topic_of(turns) == " ".join(asked[-3:])
+    assert _topic_of(turns[:2]) == " ".join(asked[:2])  # back to the question that opened the topic
+
+
 # --- issue 3: English questions, answer types, follow-ups that ask something new ---------------------
 
 @pytest.mark.parametrize("qid", ["q37", "q40", "q41"])
