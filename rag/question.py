@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import re
 
-from core.arabic import lexical_terms, normalize, tokenize
+from core.arabic import lexical_terms, normalize, tokenize, word_set
 
 _WHEN = {"متي", "امتي", "when"}
 _WHEN_NOUNS = {"تاريخ", "يوم", "عام", "سنه", "شهر", "date", "day", "year", "month", "time"}
 _HOW_MANY = {"كم", "كام", "بكم"}
 _COUNT_NOUNS = {"عدد", "قيمه", "حجم", "مبلغ", "تكلفه", "تعداد", "number", "value", "amount", "cost", "price", "size",
                 "population"}
-_COPULAS = {"هو", "هي", "كان", "كانت", "is", "was", "are", "were", "the"}  # "what *is the* population"
+# Words between an asking word and the noun it asks about ("what *is the* population", «ما هي
+# مساحة»), skipped to reach that noun; `rag.question_kind` reads its nouns past them too.
+COPULA = word_set("هو هي هم هما هن كان كانت كانوا يكون تكون الذي التي الذين اللذان is are was were the a an of "
+                  "did does do")
 _WHICH = {"اي", "ما", "which", "what"}
 # English asks with its first wh-word (Arabic "ما", "من" are also "not", "from": no such rule there).
 _ENGLISH_ASKING = {"what", "which", "who", "whom", "whose", "where", "why", "how", "when"}
@@ -71,7 +74,7 @@ def answer_type(question: str) -> str:
     # "when" joins two clauses and asks for nothing.
     for i, word in enumerate(words):
         # The noun after "what/which" may follow a copula: "what *is the* population".
-        after = [w for w in words[i + 1 :] if w not in _COPULAS] if word in _WHICH else words[i + 1 :]
+        after = [w for w in words[i + 1 :] if w not in COPULA] if word in _WHICH else words[i + 1 :]
         nxt = after[0] if after else ""
         if word in _WHEN or word in _WHICH and nxt in _WHEN_NOUNS:
             return "when"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from core.arabic import STOPWORDS, lexical_terms, tokenize, word_set as _words
-from rag.question import QUESTION_STOPWORDS, answer_type
+from rag.question import COPULA, QUESTION_STOPWORDS, answer_type
 
 KINDS = ("date", "count", "amount", "person", "place", "name", "thing")
 CLAUSE_KINDS = ("reason", "manner", "definition")  # why, how, what is X: a clause, only in `find_short_answer`
@@ -35,8 +35,6 @@ _WHO = {"من", "مين", "who", "whom", "whose"}
 _WHERE = {"اين", "فين", "where"}
 _WHAT = {"ما", "ماذا", "اي", "ايه", "اذكر", "اعط", "اعطي", "what", "which", "name"}
 _NO_SHORT = {"كيف", "لماذا", "ليه", "ازاي", "هل", "how", "why"}
-COPULA = _words("هو هي هم هما هن كان كانت كانوا يكون تكون الذي التي الذين اللذان is are was were the a an of "
-                 "did does do")
 # The noun after "ما/أي" names the kind: "ما هي مساحة" asks a number, "في أي مدينة" a place.
 _DATE_NOUNS = _words("عام سنة تاريخ يوم شهر قرن عقد موعد year date day month century decade time")
 _COUNT_NOUNS = _words("عدد نتيجة مساحة طول عرض ارتفاع عمق مسافة نسبة عمر مدة سرعة وزن حجم درجة كمية حرارة "

@@ -53,9 +53,9 @@ from typing import Callable, Sequence
 from core.arabic import STOPWORDS, is_mostly_arabic, lexical_terms, normalize, tokenize, word_set as _words
 from core.numbers import NUMBER_WORDS, SCALES
 from core.results import Citation, ShortAnswer
-from rag.question import QUESTION_STOPWORDS
+from rag.question import COPULA, QUESTION_STOPWORDS
 from rag.question_kind import (
-    COPULA, COUNTING, DEFINING_COPULA, MONEY, CLAUSE_KINDS, WORD_KINDS, language_word, anchor_terms, answer_kind,
+    COUNTING, DEFINING_COPULA, MONEY, CLAUSE_KINDS, WORD_KINDS, language_word, anchor_terms, answer_kind,
     asked_preposition, clause_kind, head_noun,
 )
 
