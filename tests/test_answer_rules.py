@@ -116,25 +116,27 @@ def test_asking_when_of_evidence_that_holds_no_date_costs_confidence():
     assert gap == pytest.approx(extractive.TYPE_BONUS + extractive.TYPE_MISMATCH_PENALTY)
 
 
+PRICE_QUESTION = "كم سعر هاتف فيرتو الجديد؟"
+PHONE_LAUNCH = "أطلقت شركة فيرتو هاتفها الجديد آستر في لندن. ويتميز هاتف فيرتو الجديد بتصميم إنجليزي فاخر. "
+
+
+def _price_answer(last_sentence: str):
+    """The answer to PRICE_QUESTION over an article on the phone's launch that ends with `last_sentence`."""
+    text = PHONE_LAUNCH + last_sentence
+    terms = lexical_terms(PRICE_QUESTION)
+    return _answerer(abstain_threshold=0.38).answer(PRICE_QUESTION, terms, [], [_source(text)], [1.0], None,
+                                                    {"a.txt": text})
+
+
 def test_a_how_many_question_none_of_whose_quotable_sentences_gives_the_number_abstains():
     # The article is about the very thing asked (the phone, its maker, its launch) and never prices it.
-    bot = _answerer(abstain_threshold=0.38)
-    q = "كم سعر هاتف فيرتو الجديد؟"
-    text = ("أطلقت شركة فيرتو هاتفها الجديد آستر في لندن. ويتميز هاتف فيرتو الجديد بتصميم إنجليزي فاخر. "
-            "وقال الرئيس التنفيذي للشركة إن الهاتف الجديد يستهدف رجال الأعمال.")
-    terms = lexical_terms(q)
-    scored = bot.score(q, terms, [], [_source(text)], [1.0], None)
-    assert bot.confidence(q, terms, scored) < 0.38
-    assert bot.answer(q, terms, [], [_source(text)], [1.0], None, {"a.txt": text}).abstained
+    result = _price_answer("وقال الرئيس التنفيذي للشركة إن الهاتف الجديد يستهدف رجال الأعمال.")
+    assert result.confidence < 0.38
+    assert result.abstained
 
 
 def test_a_how_many_question_whose_number_is_in_a_later_quotable_sentence_keeps_its_answer():
-    bot = _answerer(abstain_threshold=0.38)
-    q = "كم سعر هاتف فيرتو الجديد؟"
-    text = ("أطلقت شركة فيرتو هاتفها الجديد آستر في لندن. ويتميز هاتف فيرتو الجديد بتصميم إنجليزي فاخر. "
-            "ويبلغ سعر الهاتف 5000 دولار.")
-    terms = lexical_terms(q)
-    result = bot.answer(q, terms, [], [_source(text)], [1.0], None, {"a.txt": text})
+    result = _price_answer("ويبلغ سعر الهاتف 5000 دولار.")
     assert not result.abstained and "5000" in result.text
 
 
