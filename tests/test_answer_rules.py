@@ -3,6 +3,8 @@ for, which of its words count, the English glossary, and how evidence turns into
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from core.arabic import lexical_terms
@@ -224,3 +226,43 @@ def test_a_sentence_with_nothing_of_the_asked_kind_scores_no_item():
 
 def test_a_question_asking_for_no_kind_of_item_gets_no_item_scores():
     assert asked_item_scores("كيف تطورت العلاقات؟", ["تطورت العلاقات كثيرا."]) is None
+
+
+def _english_answerer(cosines: dict[str, float], max_sentences: int = 1) -> ExtractiveAnswerer:
+    """An answerer whose embedder gives each sentence (by a word it holds) its cosine to the query [1, 0]."""
+    def embed(texts: list[str]) -> list[list[float]]:
+        out = []
+        for text in texts:
+            cosine = next(c for word, c in cosines.items() if word in text)
+            out.append([cosine, math.sqrt(1 - cosine * cosine)])
+        return out
+    return ExtractiveAnswerer(idf=lambda t: 1.0, embed_passages=embed, abstain_threshold=0.0, rerank=6,
+                              max_sentences=max_sentences)
+
+
+BELARUS_Q = "Which Belarusian president did Haftar meet?"
+BELARUS_SOURCES = [_source("زار حفتر موسكو في رحلة طويلة.", 1), _source("التقى حفتر الرئيس البيلاروسي لوكاشينكو.", 2)]
+
+
+def test_across_languages_the_questions_names_and_the_sources_rank_order_the_sentences_but_add_no_confidence(monkeypatch):
+    terms = lexical_terms("Haftar") + lexical_terms(arabic_equivalents(BELARUS_Q))
+    bot = _english_answerer({"موسكو": 0.86, "لوكاشينكو": 0.84})
+    scored = bot.score(BELARUS_Q, terms, [], BELARUS_SOURCES, [1.0, 0.9], [1.0, 0.0])
+    assert "لوكاشينكو" in scored[0].sentence.text  # the sentence holding the question's words leads
+    confidence = bot.confidence(BELARUS_Q, terms, scored)
+
+    monkeypatch.setattr(extractive, "CROSS_COVERAGE_WEIGHT", 0.0)
+    monkeypatch.setattr(extractive, "CROSS_RANK_WEIGHT", 0.0)
+    by_cosine = bot.score(BELARUS_Q, terms, [], BELARUS_SOURCES, [1.0, 0.9], [1.0, 0.0])
+    assert "موسكو" in by_cosine[0].sentence.text  # without them the closer cosine would lead
+    assert bot.confidence(BELARUS_Q, terms, by_cosine) == pytest.approx(confidence)
+
+
+def test_an_answer_across_languages_quotes_its_best_sentences_up_to_the_limit():
+    text = "زار حفتر موسكو في رحلة طويلة. التقى حفتر الرئيس البيلاروسي لوكاشينكو. وعاد حفتر إلى بنغازي."
+    bot = _english_answerer({"موسكو": 0.80, "لوكاشينكو": 0.84, "بنغازي": 0.78}, max_sentences=3)
+    terms = lexical_terms("Haftar") + lexical_terms(arabic_equivalents(BELARUS_Q))
+    result = bot.answer(BELARUS_Q, terms, [], [_source(text)], [1.0], [1.0, 0.0], {"a.txt": text})
+    assert not result.abstained
+    assert len(result.citations) == 3  # however far their scores fall below the best one's
+    assert "لوكاشينكو" in result.citations[0].quote
