@@ -25,8 +25,15 @@ $(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -c $(LOCK) -e .
 	touch $@
 
+# llama-cpp-python (the tests' real model server) compiles llama.cpp from source. Its default build
+# targets the build machine's CPU (-march=native), and on a CPU with AMX and AVX-512 that build died
+# with a general protection fault in libggml-cpu on its first request (2026-12-02); built for AVX2,
+# which the x86-64 machines the tests run on all have, it serves. (pip keeps the wheel it built: a
+# machine that cached a native build needs `pip cache remove llama_cpp_python` once.)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
 $(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r $(LOCK)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --disable-pip-version-check -r $(LOCK)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(VENV)/.installed $@
 
