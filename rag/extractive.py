@@ -43,7 +43,9 @@ class Scored:
     coverage: float
     prior: float
     item: float | None = None  # how well its best span gives what the question asks for (None: not weighed)
-    item_bonus: float = 0.0  # what its asked item added: orders the sentences, no evidence the sources answer
+    # What orders it without being evidence that the sources answer: its asked item; across languages,
+    # its source's rank and the question's names and glossary words in it.
+    item_bonus: float = 0.0
 
 
 _WEEKDAYS = "السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه"
@@ -79,9 +81,10 @@ UNSEEN_PENALTY = 0.25  # times the share of the question's words the corpus neve
 # answers off-topic English questions that 0.15 abstains on ("What is the capital of Japan?" over the
 # sample articles: 0.41 against the 0.38 threshold), so 0.15 stays until English questions have a
 # signal that tells the two apart. Measured again with the cross-lingual ordering below (2026-12-02):
-# 0.15 abstains on 24.1 % of them, 0.2 on 14.2 %. (Neither the retrieved chunk's cosine nor its standing out does at
-# archive scale: XQuAD's English questions over the 2,000 news articles, none about them, reach the
-# same cosines as over their own paragraphs, and 44 % of them are answered there.)
+# 0.15 abstains on 24.1 % of them, 0.2 on 14.2 %. (Neither the retrieved chunk's cosine nor its
+# standing out tells them apart at archive scale: XQuAD's English questions over the 2,000 news
+# articles, none about them, reach the same cosines as over their own paragraphs, and 44 % of them
+# are answered there.)
 CROSS_LINGUAL_OFFSET = 0.15
 TYPE_MISMATCH_PENALTY = 0.3  # taken off the confidence when the best sentence holds no such thing
 # Taken off when no sentence an answer may quote holds the quantity an Arabic how-many / how-much
@@ -339,10 +342,10 @@ class ExtractiveAnswerer:
             return ExtractiveResult(abstention_message(question), [], True, best, sources)
         chosen: list[Scored] = [scored[0]]
         # Sentences close to the best join it; the less sure the answer (unseen words, no date or
-        # number where one was asked for), the more of them (the cross-lingual offset is no evidence).
-        # An answer across languages quotes its best `max_sentences` (its sentence scores tell them apart
-        # least surely: XQuAD's English questions, the gold sentence among the best three by cosine in
-        # its own paragraph for 0.94, the best one for 0.71).
+        # number where one was asked for), the more of them. An answer across languages quotes its
+        # best `max_sentences`: its sentence scores tell them apart least surely (XQuAD's English
+        # questions: the gold sentence is among the best three by cosine in its own paragraph for
+        # 0.94, the best one for 0.71).
         cutoff = 0.8 * best if is_mostly_arabic(question) else float("-inf")
         for cand in scored[1:]:
             if len(chosen) >= self.max_sentences or cand.score < cutoff:
