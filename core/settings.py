@@ -226,10 +226,19 @@ class LLMSettings(Section):
     api_key: SecretStr = Field(
         SecretStr(""), description="API key for the LLM server (never logged or shown)."
     )
-    timeout_s: float = Field(60.0, gt=0, description="Seconds before one LLM request is given up.")
+    # Sized from `bench.llm_bench`: on 2 CPU cores a 270M model reads rawi's ~1,200-token prompt for
+    # 6-11 s before its first token; a model ten times larger needs about ten times that.
+    timeout_s: float = Field(
+        120.0, gt=0, description="Seconds an LLM reply may stay silent (before its first token, or between two) "
+        "before the request is given up; connecting gets 10 s."
+    )
     max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM request (429, 5xx, connection).")
     max_tokens: int = Field(512, ge=16, description="Most tokens the LLM may write per answer.")
     temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
+    system_in_user: bool = Field(
+        False, description="Send rawi's rules at the top of the user message, not as a system message: for models "
+        "whose chat template has no system role (Gemma)."
+    )
 
     @property
     def enabled(self) -> bool:

@@ -40,6 +40,8 @@ class ClaimResult:
     flagged: bool
     text: str = ""
     missing: tuple[str, ...] = ()
+    hard: bool = False  # flagged by a rule that is never forgiven (`rag.support`)
+    features: tuple[float, ...] = ()  # what `rag.support` weighed (`rag.support.FEATURES`)
 
 
 @dataclass
@@ -111,10 +113,11 @@ def evaluate_claims(path: Path, corpus: Path = DEFAULT_CORPUS) -> ClaimEvaluatio
         if len(cited.claim_support) != len(row["labels"]):
             raise EvalInputError(f"{row['id']}: {len(row['labels'])} labels for {len(cited.claim_support)} marked claims")
         unsupported = iter(cited.unsupported)
-        for k, (label, supported) in enumerate(zip(row["labels"], cited.claim_support)):
-            flag = next(unsupported) if not supported else None
-            evaluation.results.append(ClaimResult(row["id"], k + 1, label, not supported,
-                                                  flag.claim if flag else "", flag.missing if flag else ()))
+        for k, (label, judgement) in enumerate(zip(row["labels"], cited.judgements)):
+            flag = next(unsupported) if not judgement.supported else None
+            evaluation.results.append(ClaimResult(row["id"], k + 1, label, not judgement.supported,
+                                                  flag.claim if flag else "", flag.missing if flag else (),
+                                                  judgement.hard, judgement.features))
     return evaluation
 
 

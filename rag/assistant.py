@@ -71,6 +71,21 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
+# A label a model may put before the question it was asked to write ("Question:", "user:", "السؤال:").
+_LABEL = re.compile(r"^\W*(?:standalone question|question|user|assistant|last message|السؤال)\s*[:：]\s*", re.IGNORECASE)
+
+
+def standalone_line(reply: str) -> str:
+    """The question in an LLM's rewrite of a follow-up: its first line with text, without a label or
+    quotes. A weak model may echo the conversation instead ("user: …\nassistant: …"); only the
+    first line is ever searched for."""
+    for line in reply.splitlines():
+        line = _LABEL.sub("", line.strip()).strip().strip('"«»').strip()
+        if line:
+            return line
+    return ""
+
+
 def is_follow_up(question: str, history: list[dict[str, Any]]) -> bool:
     """A question that leans on the previous turn: short, referring back with a pronoun or
     demonstrative, or opening with "and" (`opens_with_and`: «وما اسم الشخص الذي أطلق الرصاصة؟»)."""
@@ -206,7 +221,7 @@ class Assistant:
         previous = _topic_of(turns)
         if self.llm is not None:
             try:
-                rewritten = chat_text(self.llm, build_condense_messages(question, turns)).strip().strip('"«»')
+                rewritten = standalone_line(chat_text(self.llm, build_condense_messages(question, turns)))
                 if rewritten and len(rewritten) <= self.settings.answer.max_question_chars:
                     return rewritten, ""
             except LLMError as err:

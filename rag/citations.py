@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from core.results import Citation, Source, UnsupportedClaim
 from core.sentences import chunk_sentences
 from rag.claims import Evidence, Verdict, best_window, check, claim_facts, evidence_of, rival_support, windows_of
+from rag.support import Judgement, judge
 
 # `[1]`, `[٢]`, `[1, 3]`, `[1، 3]`: the source numbers an answer cites.
 MARKER = re.compile(r"\[\s*([0-9٠-٩]+(?:\s*[,،]\s*[0-9٠-٩]+)*)\s*\]")
@@ -40,6 +41,7 @@ class CitedAnswer:
     unsupported: list[UnsupportedClaim] = field(default_factory=list)  # claims their sources do not hold
     claims: int = 0  # sentences (or clauses) carrying a marker, each checked against the sources it cites
     claim_support: list[bool] = field(default_factory=list)  # per checked claim, in answer order: supported?
+    judgements: list[Judgement] = field(default_factory=list)  # per checked claim: how it was decided (`rag.support`)
 
 
 def source_sentences(source: Source, n: int) -> list[Sentence]:
@@ -70,7 +72,7 @@ def cite_llm_answer(text: str, sources: list[Source], file_texts: dict[str, str]
     """
     removed = 0
     claims = 0
-    support: list[bool] = []
+    judgements: list[Judgement] = []
     unsupported: list[UnsupportedClaim] = []
     citations: dict[tuple[int, int, int, bool], Citation] = {}
     out_parts: list[str] = []
@@ -94,13 +96,13 @@ def cite_llm_answer(text: str, sources: list[Source], file_texts: dict[str, str]
             if not numbers:
                 continue
             claims += 1
-            made, missing = _cite_claim(claim, numbers, sources, file_texts, per_source, windows)
-            support.append(missing is None)
+            made, judgement = _cite_claim(claim, numbers, sources, file_texts, per_source, windows)
+            judgements.append(judgement)
             for citation in made:
                 citations.setdefault((citation.n, citation.start, citation.end, citation.supported), citation)
-            if missing is not None:
+            if not judgement.supported:
                 shown = re.sub(r"\s+([.!?؟،,؛])", r"\1", " ".join(claim.split())).strip(" .")
-                unsupported.append(UnsupportedClaim(shown, tuple(numbers), missing))
+                unsupported.append(UnsupportedClaim(shown, tuple(numbers), judgement.missing))
 
         def keep(match: re.Match) -> str:
             kept = []
@@ -113,7 +115,7 @@ def cite_llm_answer(text: str, sources: list[Source], file_texts: dict[str, str]
         out_parts.append(MARKER.sub(keep, sentence))
     answer = re.sub(r"[ \t]+([.!?؟،,])", r"\1", " ".join(out_parts)).strip()
     ordered = sorted(citations.values(), key=lambda c: (c.n, c.start, not c.supported))
-    return CitedAnswer(answer, ordered, removed, unsupported, claims, support)
+    return CitedAnswer(answer, ordered, removed, unsupported, claims, [j.supported for j in judgements], judgements)
 
 
 def _marked_clauses(sentence: str) -> list[tuple[str, list[re.Match]]]:
@@ -142,33 +144,36 @@ def _marked_clauses(sentence: str) -> list[tuple[str, list[re.Match]]]:
 
 def _cite_claim(claim: str, numbers: list[int], sources: list[Source], file_texts: dict[str, str],
                 per_source: list[list[Sentence]], windows: list[list[tuple[int, int, Evidence]]],
-                ) -> tuple[list[Citation], tuple[str, ...] | None]:
-    """The citations of one claim, and what its sources lack (None when it is supported)."""
+                ) -> tuple[list[Citation], Judgement]:
+    """The citations of one claim, and the judgement on it (`rag.support`)."""
     facts = claim_facts(claim)
     rivals = rival_support(facts, [w for source_windows in windows for _, _, w in source_windows])
-    found: list[tuple[int, list[Sentence], Verdict]] = []
+    # The most of the claim that a source it does not cite holds: a true claim cited to the wrong source.
+    elsewhere = max((check(facts, w).matched for k, source_windows in enumerate(windows) if k + 1 not in numbers
+                     for _, _, w in source_windows), default=0)
+    found: list[tuple[int, list[Sentence], Verdict, Judgement]] = []
     for n in numbers:
         window = best_window(facts, windows[n - 1], rivals)
-        if window is None:
-            found.append((n, [], check(facts, evidence_of(""), rivals)))
-        else:
-            found.append((n, per_source[n - 1][window[0] : window[1]], window[2]))
-    alone = [f for f in found if f[2].supported]
+        sentences, verdict = ([], check(facts, evidence_of(""), rivals)) if window is None else \
+            (per_source[n - 1][window[0] : window[1]], window[2])
+        found.append((n, sentences, verdict, judge(facts, verdict, elsewhere)))
+    alone = [f for f in found if f[3].supported]
     if alone:
         supported_ns = {f[0] for f in alone}
-        missing = None
+        judgement = alone[0][3]
     else:
-        together = check(facts, evidence_of(" ".join(s.text for _, window, _ in found for s in window)), rivals)
-        supported_ns = {n for n, window, verdict in found if verdict.matched} if together.supported else set()
-        missing = None if together.supported else min((f[2].missing for f in found), key=len)
+        together = judge(facts, check(facts, evidence_of(" ".join(s.text for _, window, _, _ in found for s in window)),
+                                      rivals), elsewhere)
+        supported_ns = {n for n, _, verdict, _ in found if verdict.matched} if together.supported else set()
+        judgement = together if together.supported else min((f[3] for f in found), key=lambda j: len(j.missing))
     made = []
-    for n, window, verdict in found:
+    for n, window, verdict, _ in found:
         source = sources[n - 1]
         citation = _window_citation(n, window if verdict.matched else [], source, file_texts.get(source.file),
                                     n in supported_ns)
         if citation is not None:
             made.append(citation)
-    return made, missing
+    return made, judgement
 
 
 def _window_citation(n: int, window: list[Sentence], source: Source, file_text: str | None,

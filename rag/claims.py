@@ -35,6 +35,13 @@ key content:
 - **opposites**: a claim verb of a short list of general antonym pairs (`_ANTONYM_PAIRS`) that
   the window lacks while it holds the opposite (أيدت where the source says عرقلت) reverses it.
 
+- **places**: a country or capital (`PLACES`), also as its adjective (الصينية، الروسي: `_nationality`),
+  is a name; a capital stands for its country (موسكو for روسيا: `_CAPITALS`).
+
+`check` gives the word rules' verdict and everything the window lacks; whether the claim counts as
+supported is decided in `rag.support`, which never forgives a number, date, place, Arabic name or
+negation (`Verdict.hard`) and weighs the rest.
+
 This is lexical entailment, not understanding: it catches a name swapped, a number or date
 changed, a claim from no source and a claim cited to the wrong source, and it misses a swap of
 roles between two names that both stand in the window, a reversal by an antonym outside the
@@ -183,8 +190,11 @@ for _prefix in ("و", "ب", "ال"):
     NUMBER_WORDS.update({_prefix + w: v for w, v in list(NUMBER_WORDS.items())
                          if not w.isascii() and not w.startswith("ال") and _prefix + w not in NUMBER_WORDS})
 
-NEGATIONS = _norm_set("لم ولم لن ولن ليس ليست وليس لا ولا غير دون بدون عدم نفى تنفي ينفي نفت not no never without "
-                      "nor neither denied denies deny didn't doesn't don't isn't wasn't won't cannot")
+# With the nouns of absence (غياب، انعدام, lack): "in the absence of direct flights" is what "there
+# are no direct flights" says.
+NEGATIONS = _norm_set("لم ولم لن ولن ليس ليست وليس لا ولا غير دون بدون عدم نفى تنفي ينفي نفت غياب وغياب انعدام "
+                      "not no never without nor neither denied denies deny didn't doesn't don't isn't wasn't won't "
+                      "cannot absence lack")
 
 
 _TEEN = frozenset({"عشر", "عشره"})  # the second word of 11..19 (normalised)
@@ -217,6 +227,33 @@ PLACES = _norm_set(
     الرياض أبوظبي الدوحة أنقرة إسطنبول طهران موسكو مينسك كييف بكين باريس برلين روما لندن واشنطن
     """
 )
+# A capital stands for its country in the news (موسكو for روسيا, Cairo for Egypt): either is found as
+# the other. Not عمان (Oman or Amman) and not طرابلس, whose government is one side of Libya's divide.
+_CAPITALS = ("روسيا موسكو", "مصر القاهرة", "تركيا أنقرة", "إيران طهران", "الصين بكين", "فرنسا باريس",
+             "بريطانيا لندن", "ألمانيا برلين", "إيطاليا روما", "أمريكا أميركا واشنطن", "سوريا دمشق",
+             "العراق بغداد", "لبنان بيروت", "السعودية الرياض", "الإمارات أبوظبي", "قطر الدوحة",
+             "أوكرانيا كييف", "بيلاروسيا مينسك", "السودان الخرطوم", "المغرب الرباط")
+_COUNTRY_OF = {w: i for i, pair in enumerate(_CAPITALS) for w in _norm_set(pair)}
+def _place_base(word: str) -> str:
+    """A place name without its article and its final يا / ا, as its adjective is built on it."""
+    word = word.removeprefix("ال") if len(word) >= 5 else word
+    return word[:-2] if word.endswith("يا") else word.removesuffix("ا")  # روسيا / روس-ي, أمريكا / أمريك-ي
+
+
+_PLACE_BASES = frozenset(_place_base(p) for p in PLACES)
+
+
+def _nationality(word: str) -> bool:
+    """An adjective of a country (الصينية، الروسي، والسوريين): a place, as its country is."""
+    forms = {word} | {word[len(p):] for p in ("و", "ب", "ل", "وال", "بال", "لل") if word.startswith(p)}
+    for form in forms:
+        base = form.removeprefix("ال")
+        for ending in ("يين", "يون", "يه", "ي"):
+            if base.endswith(ending) and len(base) > len(ending) + 1 and base[: -len(ending)] in _PLACE_BASES:
+                return True
+    return False
+
+
 # Words after which comes a name (a person, place, body or paper): a word there is never paraphrase.
 NAME_CUES = _norm_set(
     "الرئيس رئيس السفير المشير اللواء الفريق العقيد الجنرال الدكتور الباحث الخبير المتحدث الناطق "
@@ -240,6 +277,9 @@ class Term:
     # واشنطن، أوروبي): a thing named, required.
     definite: bool = False
     roots: frozenset[str] = frozenset()  # for wording only (a verb, a verbal noun): its candidate roots (`_roots`)
+    # A country or city (`PLACES`, or an English name spelt like one): a place swapped is a fault however
+    # much else of the claim the window holds, so `rag.support` never forgives its absence.
+    place: bool = False
 
 
 @dataclass
@@ -286,6 +326,10 @@ class Verdict:
     supported: bool
     missing: tuple[str, ...]  # the claim's words (or values) the window does not hold
     matched: int  # how many of the claim's facts it does hold
+    # A number, date, weekday or time of day the window lacks, a negation lacking or reversed, an
+    # antonym: what `rag.support` never forgives. A claim with nothing checkable counts as one too.
+    hard: bool = False
+    absent: tuple[Term, ...] = ()  # the claim's terms the window does not hold (names, things, wording)
 
 
 def _word_keys(word: str) -> tuple[set[str], set[str]]:
@@ -306,6 +350,8 @@ def _word_keys(word: str) -> tuple[set[str], set[str]]:
         for candidate in (form, stem):
             if candidate in _SYNONYM_OF:
                 keys.add(f"syn:{_SYNONYM_OF[candidate]}")
+            if candidate in _COUNTRY_OF:
+                keys.add(f"country:{_COUNTRY_OF[candidate]}")
         if len(stem) >= 3 and not stem.isascii():
             stems.add(stem)
         if len(stem) >= 4 and not stem.isascii():
@@ -488,12 +534,13 @@ def claim_facts(claim: str) -> ClaimFacts:
         else:
             keys, stems = _word_keys(word)
             keys = _arabic_claim_keys(word, keys)
-            name = (i > 0 and words[i - 1] in NAME_CUES and not _prepositional(word)) or word in PLACES or word[1:] in PLACES
+            place = word in PLACES or word[1:] in PLACES or _nationality(word)
+            name = (i > 0 and words[i - 1] in NAME_CUES and not _prepositional(word)) or place
             article = _has_article(word)
             definite = article or _is_role(word) or (not word.startswith(_ARTICLES) and not _wording_like(word)
                                                      and not common_arabic(word))
             term = Term(word, frozenset(keys), frozenset(stems), name=name, definite=definite,
-                        roots=frozenset() if name or article else _roots(word))
+                        roots=frozenset() if name or article else _roots(word), place=place)
         if term is not None:
             facts.terms.append(term)
     return facts
@@ -604,7 +651,16 @@ def _english_term(word: str, capitalised: bool) -> Term | None:
             keys.add(f"latin:{word}")  # a name that cannot be transliterated must appear as written
     if not keys:
         return None  # an English word the glossary does not know (or a short name): not checkable
-    return Term(word, frozenset(keys), frozenset(stems), name=capitalised and len(word) >= 4)
+    # A place by the glossary (Moscow), or spelt like one when it is no everyday word (Sirte, not Major).
+    place = capitalised and bool(keys & _PLACE_KEYS) and (
+        bool(set(tokenize(arabic_equivalents(word))) & PLACES) or not common_english(word))
+    return Term(word, frozenset(keys), frozenset(stems), name=capitalised and len(word) >= 4, place=place)
+
+
+# The keys of every place (`PLACES`) as written and as transliterated: an English capitalised word
+# that shares one is a place (Cairo, Benghazi, Sirte).
+_PLACE_KEYS = frozenset(k for p in PLACES for k in _word_keys(p)[0] | _sound_keys(p)
+                        if not k.startswith(("anagram:", "syn:")))
 
 
 def _found(term: Term, evidence: Evidence, plain: bool = False) -> bool:
@@ -635,7 +691,7 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
     one the window negates (`_reversed`).
     """
     if facts.empty:
-        return Verdict(False, ("(nothing checkable)",), 0)
+        return Verdict(False, ("(nothing checkable)",), 0, hard=True)
     missing: list[str] = []
     absent: list[Term] = []
     matched = 0
@@ -654,6 +710,7 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
             matched += 1
         else:
             missing.append(f"time of day {TIME_OF_DAY_NAMES[day]}" if day in TIME_OF_DAY_NAMES else f"weekday {day}")
+    values_missing = bool(missing)  # a number, month, weekday or time of day
     for term in facts.terms:
         if _found(term, evidence):
             matched += 1
@@ -667,14 +724,18 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
             own_words.append(term.word)
     if missing or len(own_words) > int(SLACK * len(facts.terms)):
         missing.extend(own_words)  # all that the window lacks, once the claim is not supported
+    hard = values_missing or any(t.place or (t.name and not t.word.isascii()) for t in absent)
     if facts.negated and not evidence.negated:
         missing.append("negation")
+        hard = True
     elif not facts.negated and _reversed(facts, evidence):
         missing.append("negation (the source negates what the claim asserts)")
+        hard = True
     opposite = _opposite(facts, evidence)
     if opposite:
         missing.append(f"{opposite[0]} (the source says {opposite[1]})")
-    return Verdict(not missing, tuple(missing), matched)
+        hard = True
+    return Verdict(not missing, tuple(missing), matched, hard=hard, absent=tuple(absent))
 
 
 # Verbs a claim may turn into their opposite (أيدت for عرقلت): pairs of general antonyms, Arabic and

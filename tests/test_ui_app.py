@@ -567,6 +567,44 @@ def test_llm_answer_streams_into_the_page_and_falls_back_when_the_llm_is_down(ll
     assert SECRET not in out and SECRET not in errs and SECRET not in caplog.text
 
 
+@pytest.fixture(scope="module")
+def real_llm_served(store_copy, llama_server):
+    from bench.llama_server import ALIAS, KEY
+    from rawi.compose import Rawi
+
+    settings = store_copy.replace(llm_base_url=llama_server, llm_model=ALIAS, llm_api_key=SecretStr(KEY), top_k=2,
+                                  llm_max_tokens=48, llm_max_retries=0, llm_timeout_s=240.0, llm_system_in_user=True)
+    s = serve(Rawi.open(settings.store.path, settings), settings.store.path)
+    try:
+        yield s
+    finally:
+        s.app.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_real_models_answer_streams_into_the_page_with_every_citation_judged(real_llm_served, browser):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, real_llm_served.url)
+    assert "LLM: gemma3-270m" in browser.find_element(By.ID, "rawi-status").text
+    browser.execute_script("""
+        window.__rawiPartials = [];
+        new MutationObserver(() => {
+          const el = document.querySelector('#rawi-chat .rawi-streaming .rawi-answer-text');
+          if (el && el.innerText.trim() && el.innerText.trim() !== '…') window.__rawiPartials.push(el.innerText);
+        }).observe(document.getElementById('rawi-chat'), {subtree: true, childList: true, characterData: true});
+    """)
+    ask(browser, AMBASSADOR_Q)
+    answer = answer_element(browser, 1, timeout=240)
+    partials = set(browser.execute_script("return window.__rawiPartials"))
+    assert len(partials) >= 2, partials  # the page showed the reply as it was written, not only at the end
+    # The weak model cites or it does not: each kept citation is a link to its passage, and an
+    # answer without one says so.
+    assert answer.find_elements(By.CSS_SELECTOR, "a.rawi-cite") or answer.find_elements(By.CSS_SELECTOR, ".rawi-warning")
+    screenshot(browser, "ui_real_llm_streamed.png")
+
+
 def test_rawi_serve_launches_the_app_and_warns_about_an_open_address_without_login(corpus_rig, monkeypatch, capsys,
                                                                                    tmp_path):
     import ui.app

@@ -31,6 +31,9 @@ from core.errors import LLMError
 from vendors.api_errors import api_error, display_url
 
 
+CONNECT_TIMEOUT_S = 10.0  # a server that has not accepted the connection by then is down
+
+
 class OpenAICompatibleLLM(CustomLLM):
     """Chat completions, whole or streamed, with bounded retries and clean errors."""
 
@@ -38,18 +41,23 @@ class OpenAICompatibleLLM(CustomLLM):
     base_url: str = Field("", description="OpenAI-compatible base URL; empty: the OpenAI API.")
     max_tokens: int = Field(512, description="Most tokens per reply.")
     temperature: float = Field(0.0, description="Sampling temperature.")
-    timeout_s: float = Field(60.0, description="Seconds before one request is given up.")
+    timeout_s: float = Field(120.0, description="Seconds a reply may stay silent before its request is given up.")
     max_retries: int = Field(1, description="Retries of a failed request: at most max_retries + 1 requests per call.")
+    system_in_user: bool = Field(False, description="Merge system messages into the first user message.")
     _client: Any = PrivateAttr(default=None)
 
     def __init__(self, base_url: str, model: str, api_key: str, *, timeout_s: float, max_retries: int,
-                 max_tokens: int, temperature: float) -> None:
+                 max_tokens: int, temperature: float, system_in_user: bool = False) -> None:
         import openai
 
         super().__init__(model=model, base_url=base_url, max_tokens=max_tokens, temperature=temperature,
-                         timeout_s=timeout_s, max_retries=max_retries)
+                         timeout_s=timeout_s, max_retries=max_retries, system_in_user=system_in_user)
+        import httpx
+
+        # Reading may take long on a CPU (the whole prompt is read before the first token); connecting may not.
+        timeout = httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s))
         self._client = openai.OpenAI(
-            base_url=base_url or None, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries
+            base_url=base_url or None, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
         )
 
     @classmethod
@@ -65,7 +73,8 @@ class OpenAICompatibleLLM(CustomLLM):
         """The whole reply; the server's usage (when it reports one) is in `additional_kwargs`."""
         try:
             reply = self._client.chat.completions.create(
-                model=self.model, messages=_wire(messages), max_tokens=self.max_tokens, temperature=self.temperature
+                model=self.model, messages=_wire(messages, self.system_in_user), max_tokens=self.max_tokens,
+                temperature=self.temperature,
             )
             text = reply.choices[0].message.content or ""
         except Exception as err:  # openai, httpx and JSON errors alike
@@ -80,8 +89,8 @@ class OpenAICompatibleLLM(CustomLLM):
         """Responses as the text arrives (`delta` the new piece); `LLMError` if the stream fails or is cut off."""
         try:
             stream = self._client.chat.completions.create(
-                model=self.model, messages=_wire(messages), max_tokens=self.max_tokens, temperature=self.temperature,
-                stream=True,
+                model=self.model, messages=_wire(messages, self.system_in_user), max_tokens=self.max_tokens,
+                temperature=self.temperature, stream=True,
             )
         except Exception as err:
             raise self._error(err) from None
@@ -126,9 +135,21 @@ class OpenAICompatibleLLM(CustomLLM):
         return api_error(err, "The language model", self.base_url or "the OpenAI API")
 
 
-def _wire(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
-    """llama-index chat messages as the OpenAI API's JSON (text only)."""
-    return [{"role": str(getattr(m.role, "value", m.role)), "content": m.content or ""} for m in messages]
+def _wire(messages: Sequence[ChatMessage], system_in_user: bool = False) -> list[dict[str, str]]:
+    """llama-index chat messages as the OpenAI API's JSON (text only). With `system_in_user`, the
+    system messages open the first user message instead, as Gemma's own chat template does (a
+    server's formatter for such a model may otherwise drop them, or fall back to another template)."""
+    wire = [{"role": str(getattr(m.role, "value", m.role)), "content": m.content or ""} for m in messages]
+    if not system_in_user:
+        return wire
+    system = "\n\n".join(m["content"] for m in wire if m["role"] == "system")
+    rest = [m for m in wire if m["role"] != "system"]
+    first_user = next((m for m in rest if m["role"] == "user"), None)
+    if system and first_user is not None:
+        first_user["content"] = f"{system}\n\n{first_user['content']}"
+    elif system:
+        rest.insert(0, {"role": "user", "content": system})
+    return rest
 
 
 def build_chat_llm(llm: Any) -> OpenAICompatibleLLM:
@@ -136,5 +157,5 @@ def build_chat_llm(llm: Any) -> OpenAICompatibleLLM:
     return OpenAICompatibleLLM(
         llm.base_url, llm.model, llm.api_key.get_secret_value(),
         timeout_s=llm.timeout_s, max_retries=llm.max_retries,
-        max_tokens=llm.max_tokens, temperature=llm.temperature,
+        max_tokens=llm.max_tokens, temperature=llm.temperature, system_in_user=llm.system_in_user,
     )
