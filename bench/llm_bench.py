@@ -56,10 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=6, help="dev-set questions to ask (default 6)")
     parser.add_argument("--max-tokens", type=int, default=128, help="RAWI_LLM_MAX_TOKENS (default 128)")
     args = parser.parse_args(argv)
+    if args.questions < 1:
+        parser.error("--questions must be at least 1")
 
     from core.settings import Settings
     from ingest.pipeline import ingest
     from rag.assistant import Answer
+    from rag.chat import chat_text
+    from rag.prompts import build_condense_messages
     from rawi.compose import build_embedder, open_assistant, open_store
 
     questions = [json.loads(line)["question"] for line in (REPO / "eval" / "questions" / "dev.jsonl").open(encoding="utf-8")
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             server_cpu0 = _cpu_s(proc.pid)
             with LoadMeter() as meter:
                 began = time.perf_counter()
-                assistant.search("ومن رافقه؟", history)
+                chat_text(assistant.llm, build_condense_messages("ومن رافقه؟", history))  # as `Assistant` asks it
                 rewrite_s = time.perf_counter() - began
             _exclude_server(meter.load, _cpu_s(proc.pid) - server_cpu0)
             print(f"follow-up rewrite (unstreamed): {rewrite_s:.2f} s ({describe_load(meter.load)})")

@@ -9,7 +9,8 @@ only: L2-regularised logistic regression on standardised features, by plain grad
 (numpy; the whole fit is a few hundred claims and nine weights, and a deterministic fit needs no
 library). It prints:
 - leave-one-set-out figures for a few thresholds: each set judged by weights fitted on the other
-  sets, the honest estimate of how the checker does on answers it was not fitted on;
+  sets, an estimate of how the checker does on answers it was not fitted on (optimistic once a
+  threshold is chosen from these same figures, and once rules were written after reading the sets);
 - the weights fitted on all the sets, as the lines to paste into `rag/support.py`.
 
 It does not write any file.
@@ -93,11 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sets", nargs="+", type=Path, help="claim sets (eval/claims/*.jsonl)")
     args = parser.parse_args(argv)
     table = collect(args.sets)
+    if len(set(table.sets.tolist())) < 2 or table.fault.all() or not table.fault.any():
+        parser.error("give at least two claim sets, with planted faults and correct claims")
     print("leave one set out: planted faults flagged / correct claims flagged")
     for threshold in THRESHOLDS:
         cells = left_out(table, threshold)
         caught, faults, flagged, correct = (sum(c[i] for c in cells.values()) for i in range(4))
-        print(f"  threshold {threshold}: {caught / faults:.3f} / {flagged / correct:.3f}   "
+        print(f"  threshold {threshold}: {caught / max(faults, 1):.3f} / {flagged / max(correct, 1):.3f}   "
               + ", ".join(f"{name} {c[0]}/{c[1]} {c[2]}/{c[3]}" for name, c in cells.items()))
     w, b = fitted(table)
     print(f"fitted on all {len(set(table.sets.tolist()))} sets ({int((~table.hard).sum())} claims without a hard fault):")

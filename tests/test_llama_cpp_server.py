@@ -81,16 +81,29 @@ def test_rawi_eval_through_a_real_model_judges_every_citation_it_keeps(llama_ser
 
 
 @pytest.mark.slow
-def test_a_follow_up_is_rewritten_by_the_real_model_before_retrieval(llama_server, corpus_rig):
+def test_a_follow_up_goes_to_the_real_model_for_a_rewrite_and_an_echo_is_never_searched(llama_server, corpus_rig,
+                                                                                          monkeypatch):
+    from rag.assistant import standalone_line
     from rawi.compose import open_assistant
+    from vendors.llm import OpenAICompatibleLLM
 
+    replies = []
+    chat = OpenAICompatibleLLM.chat
+
+    def recorded(self, messages, **kwargs):
+        reply = chat(self, messages, **kwargs)
+        replies.append(reply.message.content)
+        return reply
+
+    monkeypatch.setattr(OpenAICompatibleLLM, "chat", recorded)
     bot = open_assistant(settings=llm_settings(corpus_rig.settings.store.path, llama_server))
     history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "أيدار أغانين [1]."}]
     follow_up = "ومتى قال ذلك؟"
     answer = bot.ask(follow_up, history)
+    assert len(replies) == 1, replies  # the rewrite: one whole reply of the model, through the same LLM interface
     assert not any("rewrite" in w for w in answer.warnings), answer.warnings
-    # Offline, a follow-up is searched as the earlier question plus itself; the model wrote its own.
-    assert answer.search_query and answer.search_query != f"{QUESTION} {follow_up}"
+    # The model's question when it wrote one; the offline carry when it echoed the conversation instead.
+    assert answer.search_query == (standalone_line(replies[0]) or f"{QUESTION} {follow_up}")
 
 
 @pytest.mark.slow

@@ -339,11 +339,21 @@ def test_a_follow_up_is_condensed_by_the_llm_and_retrieval_uses_the_rewritten_qu
     verify_citations(answer)
 
 
-def test_a_rewrite_that_echoes_the_conversation_is_searched_by_its_first_line_only(bot, server):
-    server.script(Reply.text(f"Question: «{REWRITTEN}»\nuser: {PREVIOUS}\nassistant: في فبراير الماضي."),
-                  Reply.text(ABSTAIN_AR))
+@pytest.mark.parametrize("reply", [
+    f"Question: «{REWRITTEN}»\nuser: {PREVIOUS}",
+    f"**Standalone question:** {REWRITTEN}",
+    f"\n“{REWRITTEN}”\n\nThis keeps the names as written.",
+])
+def test_a_rewrite_is_searched_by_its_first_line_without_label_quotes_or_emphasis(bot, server, reply):
+    server.script(Reply.text(reply), Reply.text(ABSTAIN_AR))
+    assert bot.ask(FOLLOW_UP, history=HISTORY).search_query == REWRITTEN
+
+
+@pytest.mark.parametrize("echo", [f"Conversation:\nuser: {PREVIOUS}", f"user: {PREVIOUS}\nassistant: في فبراير الماضي."])
+def test_a_rewrite_that_echoes_the_conversation_is_not_searched(bot, server, echo):
+    server.script(Reply.text(echo), Reply.text(ABSTAIN_AR))
     answer = bot.ask(FOLLOW_UP, history=HISTORY)
-    assert answer.search_query == REWRITTEN
+    assert answer.search_query == f"{PREVIOUS} {FOLLOW_UP}"  # the offline carry, as when the LLM fails
 
 
 def test_the_answer_prompt_of_a_follow_up_asks_the_standalone_question(bot, server):
