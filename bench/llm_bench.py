@@ -1,6 +1,6 @@
 """How fast a real model server answers rawi on this CPU: first-token latency and tokens per second.
 
-    python -m bench.llm_bench [--questions 6] [--max-tokens 128]
+    python -m bench.llm_bench [--questions 12] [--max-tokens 128]
 
 Starts llama.cpp's server with Gemma 3 270M (`bench.llama_server`, 127.0.0.1 only), ingests
 data/corpus into a temporary store (hashing embedder: the prompt's size, not retrieval, is what
@@ -53,7 +53,7 @@ def _exclude_server(load: dict[str, Any], server_cpu_s: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--questions", type=int, default=6, help="dev-set questions to ask (default 6)")
+    parser.add_argument("--questions", type=int, default=12, help="dev-set questions to ask (default 12)")
     parser.add_argument("--max-tokens", type=int, default=128, help="RAWI_LLM_MAX_TOKENS (default 128)")
     args = parser.parse_args(argv)
     if args.questions < 1:
