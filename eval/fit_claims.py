@@ -39,8 +39,7 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     z = (x - mean) / scale
     w, b = np.zeros(z.shape[1]), 0.0
     for _ in range(STEPS):
-        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
-        gradient = p - y
+        gradient = probabilities(z, w, b) - y
         w -= RATE * (z.T @ gradient / len(y) + L2 * w)
         b -= RATE * gradient.mean()
     return w / scale, float(b - (w / scale) @ mean)

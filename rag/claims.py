@@ -253,6 +253,7 @@ _COUNTRY_STEMS = {
     "أميركا": "اميرك",
 }
 _STEM_OF = {normalize(country): stem for country, stem in _COUNTRY_STEMS.items()}
+_STEMS = frozenset(_STEM_OF.values())
 _ADJECTIVE_ENDINGS = ("يين", "يون", "يه", "ي")
 # A capital stands for its country in the news (موسكو for روسيا, Cairo for Egypt): either, and the
 # country's adjective (الروسي), is found as the other. Not عمان (Oman or Amman) and not طرابلس, whose
@@ -268,11 +269,10 @@ _COUNTRY_OF_STEM = {_STEM_OF[w]: i for w, i in _COUNTRY_OF.items() if w in _STEM
 def _nationality(word: str) -> str | None:
     """The stem of the country whose adjective `word` is (الصينية، الروسي، والسوريين، السعودي), else None."""
     forms = {word} | {word[len(p):] for p in ("و", "ب", "ل", "وال", "بال", "لل") if word.startswith(p)}
-    stems = set(_STEM_OF.values())
     for form in forms:
         base = form.removeprefix("ال")
         for ending in _ADJECTIVE_ENDINGS:
-            if base.endswith(ending) and base[: -len(ending)] in stems:
+            if base.endswith(ending) and base[: -len(ending)] in _STEMS:
                 return base[: -len(ending)]
     return None
 
@@ -491,13 +491,10 @@ def _facts_of_words(words: Sequence[str], facts: ClaimFacts | None, evidence: di
                 evidence["negated"] = True
             scope = NEGATION_SCOPE
             continue
-        pair = (word.removeprefix("و").removeprefix("ف"), words[i + 1] if i + 1 < len(words) else "")
-        if pair in _RELATIVE_PAIRS:
-            (facts.weekdays if facts is not None else evidence["weekdays"]).add(_RELATIVE_PAIRS[pair])
-            skip = True
-            continue
-        if pair in _TWO_WORD_MONTHS:
-            (facts.months if facts is not None else evidence["months"]).add(_TWO_WORD_MONTHS[pair])
+        date = _two_word_date(words, i)
+        if date is not None:
+            kind, value = date
+            (getattr(facts, kind) if facts is not None else evidence[kind]).add(value)
             skip = True
             continue
         month = MONTHS.get(word) or MONTHS.get(word.removeprefix("و").removeprefix("ف"))
@@ -543,14 +540,20 @@ def evidence_of(text: str) -> Evidence:
     return Evidence(**{k: v if isinstance(v, bool) else frozenset(v) for k, v in found.items()})
 
 
+def _two_word_date(words: Sequence[str], i: int) -> tuple[str, int] | None:
+    """("months", month) or ("weekdays", value) when words i and i + 1 make a two-word month (تشرين
+    الثاني) or relative date (الشهر الماضي, last week); None otherwise."""
+    pair = (words[i].removeprefix("و").removeprefix("ف"), words[i + 1] if i + 1 < len(words) else "")
+    if pair in _RELATIVE_PAIRS:
+        return "weekdays", _RELATIVE_PAIRS[pair]
+    if pair in _TWO_WORD_MONTHS:
+        return "months", _TWO_WORD_MONTHS[pair]
+    return None
+
+
 def _in_date_pairs(words: Sequence[str]) -> set[int]:
-    """Positions of the words that make a two-word month or relative date, as `_facts_of_words` reads them."""
-    out: set[int] = set()
-    for i in range(len(words) - 1):
-        pair = (words[i].removeprefix("و").removeprefix("ف"), words[i + 1])
-        if pair in _RELATIVE_PAIRS or pair in _TWO_WORD_MONTHS:
-            out.update((i, i + 1))
-    return out
+    """Positions of the words that make a two-word date (`_two_word_date`)."""
+    return {j for i in range(len(words)) if _two_word_date(words, i) is not None for j in (i, i + 1)}
 
 
 def claim_facts(claim: str) -> ClaimFacts:

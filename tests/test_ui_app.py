@@ -143,6 +143,22 @@ def answer_element(driver, turn: int, timeout: float = 60):
     return wait(driver, settled, timeout)
 
 
+def record_streamed_texts(driver) -> None:
+    """From now on, record every text the answer being streamed shows, as the page changes."""
+    driver.execute_script("""
+        window.__rawiPartials = [];
+        new MutationObserver(() => {
+          const el = document.querySelector('#rawi-chat .rawi-streaming .rawi-answer-text');
+          if (el && el.innerText.trim() && el.innerText.trim() !== '…') window.__rawiPartials.push(el.innerText);
+        }).observe(document.getElementById('rawi-chat'), {subtree: true, childList: true, characterData: true});
+    """)
+
+
+def streamed_texts(driver) -> set[str]:
+    """The distinct texts recorded since `record_streamed_texts`."""
+    return set(driver.execute_script("return window.__rawiPartials"))
+
+
 def char_lefts(driver, element) -> list[float]:
     """Screen x of the first and the last character of the element's first text node."""
     return driver.execute_script(
@@ -535,17 +551,10 @@ def test_llm_answer_streams_into_the_page_and_falls_back_when_the_llm_is_down(ll
     open_page(browser, served.url)
     assert "LLM: test-model" in browser.find_element(By.ID, "rawi-status").text
 
-    # Record every text the streaming answer shows, as the page changes.
-    browser.execute_script("""
-        window.__rawiPartials = [];
-        new MutationObserver(() => {
-          const el = document.querySelector('#rawi-chat .rawi-streaming .rawi-answer-text');
-          if (el && el.innerText.trim() && el.innerText.trim() !== '…') window.__rawiPartials.push(el.innerText);
-        }).observe(document.getElementById('rawi-chat'), {subtree: true, childList: true, characterData: true});
-    """)
+    record_streamed_texts(browser)
     ask(browser, AMBASSADOR_Q)
     answer = answer_element(browser, 1)
-    partials = set(browser.execute_script("return window.__rawiPartials"))
+    partials = streamed_texts(browser)
     assert len([p for p in partials if len(p) < len(reply)]) >= 3, partials  # it grew piece by piece
     assert "مولوتكوف" in answer.text and answer.find_elements(By.CSS_SELECTOR, "a.rawi-cite")
     assert server.request_headers[-1].get("Authorization", server.request_headers[-1].get("authorization")) == f"Bearer {SECRET}"
@@ -569,11 +578,12 @@ def test_llm_answer_streams_into_the_page_and_falls_back_when_the_llm_is_down(ll
 
 @pytest.fixture(scope="module")
 def real_llm_served(store_copy, llama_server):
-    from bench.llama_server import ALIAS, KEY
+    from bench.llama_server import ALIAS, KEY, SYSTEM_IN_USER
     from rawi.compose import Rawi
 
     settings = store_copy.replace(llm_base_url=llama_server, llm_model=ALIAS, llm_api_key=SecretStr(KEY), top_k=2,
-                                  llm_max_tokens=48, llm_max_retries=0, llm_timeout_s=240.0, llm_system_in_user=True)
+                                  llm_max_tokens=48, llm_max_retries=0, llm_timeout_s=240.0,
+                                  llm_system_in_user=SYSTEM_IN_USER)
     s = serve(Rawi.open(settings.store.path, settings), settings.store.path)
     try:
         yield s
@@ -588,16 +598,10 @@ def test_a_real_models_answer_streams_into_the_page_with_every_citation_judged(r
 
     open_page(browser, real_llm_served.url)
     assert "LLM: gemma3-270m" in browser.find_element(By.ID, "rawi-status").text
-    browser.execute_script("""
-        window.__rawiPartials = [];
-        new MutationObserver(() => {
-          const el = document.querySelector('#rawi-chat .rawi-streaming .rawi-answer-text');
-          if (el && el.innerText.trim() && el.innerText.trim() !== '…') window.__rawiPartials.push(el.innerText);
-        }).observe(document.getElementById('rawi-chat'), {subtree: true, childList: true, characterData: true});
-    """)
+    record_streamed_texts(browser)
     ask(browser, AMBASSADOR_Q)
     answer = answer_element(browser, 1, timeout=240)
-    partials = set(browser.execute_script("return window.__rawiPartials"))
+    partials = streamed_texts(browser)
     assert len(partials) >= 2, partials  # the page showed the reply as it was written, not only at the end
     # The weak model cites or it does not: each kept citation is a link to its passage, and an
     # answer without one says so.
