@@ -3,12 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STORE ?= .rawi
+# Debian packages rawi uses when they are there: the FreeDict English-Arabic dictionary, which lets
+# the claim checker read English claims against Arabic sources (core/dictionary.py).
+RUNTIME_APT := dict-freedict-eng-ara
 # Debian packages the tests need: headless Chromium and its driver for the chat's browser tests
 # (tests/test_ui_app.py), also printing the Arabic PDFs of tests/test_pdf_and_word.py, and a font
 # with Arabic glyphs for their screenshots and PDFs.
-APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
+APT_PACKAGES := $(RUNTIME_APT) chromium chromium-driver fonts-dejavu-core
 
-.PHONY: run test install install-dev system-deps ingest serve eval eval-archive bench clean load lock
+# Install the Debian packages given that are missing (as root with apt-get), else say which to install.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "note: install$$missing (Debian packages) for $(2)"; fi
+endef
+
+.PHONY: run test install install-dev system-deps runtime-deps ingest serve eval eval-archive bench clean load lock
 
 run: install ingest serve
 
@@ -37,16 +49,15 @@ $(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed runtime-deps
 
 install-dev: $(VENV)/.installed-dev system-deps
 
 system-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -z "$$missing" ]; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	else echo "note: install$$missing (Debian packages) for the full test suite; the browser tests skip without them"; fi
+	$(call apt_install,$(APT_PACKAGES),the full test suite; the browser tests skip without them)
+
+runtime-deps:
+	$(call apt_install,$(RUNTIME_APT),English claims checked word by word against Arabic sources)
 
 # Ingest the sample corpus; a no-op when nothing changed (rawi ingest is idempotent).
 ingest: install

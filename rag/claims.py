@@ -27,8 +27,10 @@ key content:
   same letters in another order (a typing slip), and for wording only, a shared root
   (`_roots`: أعلنت / تعلن, يوجه / يتوجه, الظهور / تظهر). An English claim's words are looked
   for through the English->Arabic glossary (`core.glossary`); English names (capitalised words)
-  through their transliteration key; English words the glossary does not know cannot be
-  checked and are not required;
+  through their transliteration key; English words the glossary does not know through their
+  senses in a general English-Arabic dictionary (`core.dictionary`, when it is installed), and
+  those it does not know either (or whose senses are everyday wording) cannot be checked and are
+  not required;
 - **negation**: a claim that says "did not" (لم، لن، ليس، وتنفي، not, never …) needs a window
   that negates too; a claim that does not negate is not supported by a window that holds its
   words, or its verb of saying, only where a negation governs them (لم تعلن for أعلنت).
@@ -59,6 +61,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key, word_set as _norm_set
+from core.dictionary import arabic_senses
 from core.glossary import arabic_equivalents
 from rag.common_words import common_arabic, common_english, word_cost
 
@@ -223,6 +226,7 @@ def _is_negation(word: str) -> bool:
 NEGATION_SCOPE = 2  # a negation word negates the next content words, this many: لم تعلن، لا تستطيع أن تدعمه
 
 _DIGITS = re.compile(r"^\d+$")
+_DIGIT_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")  # 9th, 21st: an ordinal as "#9", as ninth / التاسع
 _LATIN = re.compile("^[a-z][a-z']*$")
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z']+")
 _SYNONYM_OF = {word: i for i, group in enumerate(SYNONYMS) for word in group}
@@ -474,6 +478,9 @@ GENERIC_ROOTS = frozenset().union(*(_roots(normalize(w)) for w in (
 def _number_of(word: str) -> str | None:
     if _DIGITS.match(word):
         return str(int(word))  # "09" is 9
+    ordinal = _DIGIT_ORDINAL.match(word)
+    if ordinal:
+        return f"#{int(ordinal.group(1))}"
     return NUMBER_WORDS.get(word)
 
 
@@ -685,6 +692,16 @@ def _is_generic(word: str) -> bool:
     return not _has_article(word) and not word.startswith("ال") and bool(_roots(word) & GENERIC_ROOTS)
 
 
+# English words that relate or qualify, not facts: the dictionary gives them Arabic senses (between:
+# بينهما) that a paraphrase's source has no reason to use.
+_ENGLISH_FUNCTION_WORDS = frozenset("""
+    about above across after against along among around before behind below beneath beside besides between
+    beyond despite during except inside into near onto outside over since through throughout toward towards
+    under unlike until upon via within without although though whereas while however also still even just
+    only very quite rather almost already else something anything nothing everything someone anyone
+    entirely whether either neither""".split())
+
+
 def _english_term(word: str, capitalised: bool) -> Term | None:
     """An English word as the Arabic keys it may appear under; None when it cannot be checked."""
     keys: set[str] = set()
@@ -695,15 +712,31 @@ def _english_term(word: str, capitalised: bool) -> Term | None:
         k, s = _word_keys(arabic)
         keys |= k
         stems |= s
+    if not keys and word not in _ENGLISH_FUNCTION_WORDS:
+        # A word the glossary does not know: its senses in the general dictionary (Algeria, navy).
+        # For a name only the one-word senses (Belarus is «روسيا البيضاء», which must not find
+        # Russia); and only words that say something: a dictionary sense of "else" (ما عدا ذلك) or
+        # "something" (الشيء) is everyday wording found in any passage, as are the short keys of a
+        # sense's stem (كل of كليا).
+        for sense in arabic_senses(word):
+            if capitalised and len(sense.split()) > 1:
+                continue
+            for arabic in tokenize(sense):
+                if len(arabic) < 4 or arabic in STOPWORDS or _is_generic(arabic) or _everyday(arabic.removeprefix("ال")):
+                    continue
+                k, s = _word_keys(arabic)
+                keys |= {key for key in k if len(key.lstrip("~≈")) >= 3}
+                stems |= {stem for stem in s if len(stem) >= 3}
     if capitalised and len(word) >= 4:  # a name: its transliteration (Shoigu ~ شويغو)
         keys |= _sound_keys(word)
         if not keys:
             keys.add(f"latin:{word}")  # a name that cannot be transliterated must appear as written
     if not keys:
-        return None  # an English word the glossary does not know (or a short name): not checkable
+        return None  # an English word neither the glossary nor the dictionary reads (or a short name): not checkable
     # A place by the glossary (Moscow), or spelt like one when it is no everyday word (Sirte, not Major).
     place = capitalised and bool(keys & _PLACE_KEYS) and (
-        bool(set(tokenize(arabic_equivalents(word))) & PLACES) or not common_english(word))
+        bool(set(tokenize(arabic_equivalents(word) or " ".join(arabic_senses(word)))) & PLACES)
+        or not common_english(word))
     return Term(word, frozenset(keys), frozenset(stems), name=capitalised and len(word) >= 4, place=place)
 
 

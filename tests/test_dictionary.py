@@ -1,0 +1,67 @@
+"""The English-Arabic dictionary (`core.dictionary`) and what it lets the claim checker read in an
+English claim: a word the project's glossary does not know, checked against the Arabic source.
+
+The dictionary is a Debian package (`make test` installs it); without it these tests skip, except
+the one that says what rawi does then.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core import dictionary
+from rag.claims import check, claim_facts, evidence_of
+
+needs_dictionary = pytest.mark.skipif(not dictionary.available(), reason="dict-freedict-eng-ara is not installed")
+EGYPT = "وأكد المتحدث باسم وزارة الخارجية المصرية أحمد أبو زيد دعم مصر للجيش الليبي في مواجهة الإرهاب."
+MIG = "وتهدف الزيارة إلى تعزيز القوات الجوية والاهتمام بصيانة مقاتلات ميغ روسية الصنع."
+
+
+@needs_dictionary
+def test_an_english_word_gives_its_arabic_senses_most_common_first():
+    assert dictionary.arabic_senses("parliament") == ("البرلمان",)
+    assert dictionary.arabic_senses("Abandoned")[:2] == ("مهجور", "متروك")
+
+
+@needs_dictionary
+def test_a_form_that_is_no_headword_is_looked_up_by_its_base():
+    assert dictionary.arabic_senses("helicoptered") == dictionary.arabic_senses("helicopter") != ()
+
+
+@needs_dictionary
+def test_a_long_definition_is_not_a_sense():
+    assert dictionary.arabic_senses("abamp") == ()  # «وحدة تيار تساوي عشرة أمبير» defines, it does not translate
+    assert all(len(s.split()) <= dictionary.MAX_SENSE_WORDS for s in dictionary.arabic_senses("abandonment"))
+
+
+@needs_dictionary
+def test_an_english_claim_naming_another_country_than_its_source_is_a_hard_fault():
+    assert check(claim_facts("Spokesman Ahmed Abu Zeid affirmed Egypt's support for the Libyan army."), evidence_of(EGYPT)).supported
+    verdict = check(claim_facts("Spokesman Ahmed Abu Zeid affirmed Algeria's support for the Libyan army."), evidence_of(EGYPT))
+    assert not verdict.supported and verdict.hard and "algeria" in verdict.missing
+
+
+@needs_dictionary
+def test_an_english_word_the_glossary_does_not_know_is_checked_through_the_dictionary():
+    assert check(claim_facts("The visit aims to strengthen the air force and maintain Russian-made MiG fighters."),
+                 evidence_of(MIG)).supported
+    verdict = check(claim_facts("The visit aims to strengthen the navy."), evidence_of(MIG))
+    assert not verdict.supported and "navy" in verdict.missing
+
+
+@needs_dictionary
+def test_a_name_takes_only_one_word_senses_so_belarus_never_finds_russia():
+    assert dictionary.arabic_senses("Belarus") == ("روسيا البيضاء",)
+    assert not check(claim_facts("Haftar visited Belarus."), evidence_of("زار حفتر روسيا.")).supported
+
+
+def test_without_the_dictionary_english_words_it_would_check_are_left_unchecked(monkeypatch, tmp_path):
+    monkeypatch.setattr(dictionary, "DICTIONARY", tmp_path / "absent")
+    dictionary._dictionary.cache_clear()
+    dictionary.arabic_senses.cache_clear()
+    try:
+        assert not dictionary.available() and dictionary.arabic_senses("navy") == ()
+        assert check(claim_facts("The visit aims to strengthen the navy."), evidence_of(MIG)).supported
+    finally:
+        dictionary._dictionary.cache_clear()
+        dictionary.arabic_senses.cache_clear()
