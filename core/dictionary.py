@@ -12,7 +12,7 @@ The dictionary's entries are dictd's plain text (a headword, then numbered sense
 forms are mostly headwords of their own (Abandons, Abandoning), and a few endings are undone
 where they are not. Only short senses are kept (`MAX_SENSE_WORDS`): the long ones are definitions
 («وحدة تيار تساوي عشرة أمبير»), whose words would let any passage match.
-This module does not judge claims (`rag.claims` does) and does not translate questions.
+This module does not judge claims (`rag.claims` does) nor weigh question words (`core.glossary`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,15 @@ _BASE64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno
 # Endings undone, in order, when a word is not a headword itself: (ending, what replaces it).
 _ENDINGS = (("'s", ""), ("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", ""), ("ed", "e"),
             ("ing", ""), ("ing", "e"))
+# English words that relate or qualify, not facts: the dictionary gives them Arabic senses (between:
+# بينهما) that an Arabic text about the same thing has no reason to use. Not looked up.
+FUNCTION_WORDS = frozenset("""
+    about above across after against along among around before behind below beneath beside besides between
+    beyond despite during except inside into near onto outside over since through throughout toward towards
+    under unlike until upon via within without although though whereas while however also still even just
+    only very quite rather almost already else something anything nothing everything someone anyone
+    entirely whether either neither many much i me my we us our you your he him his she her it its they
+    them their this that these those""".split())
 _SENSE = re.compile(r"^\s*(?:\d+\.\s*)?(.+?)[\s،,.;]*$")
 
 

@@ -5,12 +5,19 @@ An English question shares no words with Arabic articles except transliterated n
 remedy of cross-language retrieval: each English word the glossary knows adds the Arabic words a
 news article would use for it, so the extractive answerer can weigh sentences by the question's
 words and not by the embedding alone. The glossary covers politics, diplomacy, the military,
-the press, time and numbers; words it does not know are simply left to the embedding.
+the press, time and numbers. `arabic_search_terms` adds, for the words it does not know, their
+senses in a general English-Arabic dictionary (`core.dictionary`, when it is installed): measured on
+XQuAD's English questions over its Arabic paragraphs, the gold span in the answer rose from 0.627 to
+0.694 and hit@1 from 0.819 to 0.834, while off-topic English questions were abstained on as often as
+before (see the README). Words neither knows are left to the embedding.
 """
 
 from __future__ import annotations
 
 import re
+
+from core.arabic import STOPWORDS
+from core.dictionary import FUNCTION_WORDS, arabic_senses
 
 # English word (lower case, as written or its plural/inflected forms listed) -> Arabic words.
 _GLOSSARY: dict[str, str] = {
@@ -93,6 +100,20 @@ _GLOSSARY: dict[str, str] = {
 }
 
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+
+
+def arabic_search_terms(text: str) -> str:
+    """What an English question is searched and weighed by in Arabic: the glossary's words for the
+    words it knows, and for the others (not function words) their senses in the general dictionary
+    (`core.dictionary`, when it is installed). Space-separated, may be empty."""
+    out: list[str] = []
+    for word in _LATIN_WORD.findall(text):
+        known = arabic_equivalents(word)
+        if not known and word.lower() not in FUNCTION_WORDS and word.lower() not in STOPWORDS:
+            known = " ".join(arabic_senses(word))
+        if known:
+            out.append(known)
+    return " ".join(out)
 
 
 def arabic_equivalents(text: str) -> str:

@@ -61,7 +61,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key, word_set as _norm_set
-from core.dictionary import arabic_senses
+from core.dictionary import FUNCTION_WORDS, arabic_senses
 from core.glossary import arabic_equivalents
 from rag.common_words import common_arabic, common_english, word_cost
 
@@ -692,16 +692,6 @@ def _is_generic(word: str) -> bool:
     return not _has_article(word) and not word.startswith("ال") and bool(_roots(word) & GENERIC_ROOTS)
 
 
-# English words that relate or qualify, not facts: the dictionary gives them Arabic senses (between:
-# بينهما) that a paraphrase's source has no reason to use.
-_ENGLISH_FUNCTION_WORDS = frozenset("""
-    about above across after against along among around before behind below beneath beside besides between
-    beyond despite during except inside into near onto outside over since through throughout toward towards
-    under unlike until upon via within without although though whereas while however also still even just
-    only very quite rather almost already else something anything nothing everything someone anyone
-    entirely whether either neither""".split())
-
-
 def _english_term(word: str, capitalised: bool) -> Term | None:
     """An English word as the Arabic keys it may appear under; None when it cannot be checked."""
     keys: set[str] = set()
@@ -712,7 +702,7 @@ def _english_term(word: str, capitalised: bool) -> Term | None:
         k, s = _word_keys(arabic)
         keys |= k
         stems |= s
-    if not keys and word not in _ENGLISH_FUNCTION_WORDS:
+    if not keys and word not in FUNCTION_WORDS:
         # A word the glossary does not know: its senses in the general dictionary (Algeria, navy).
         # For a name only the one-word senses (Belarus is «روسيا البيضاء», which must not find
         # Russia); and only words that say something: a dictionary sense of "else" (ما عدا ذلك) or

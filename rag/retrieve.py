@@ -34,7 +34,7 @@ from typing import Callable, Literal
 import numpy as np
 
 from core.arabic import is_mostly_arabic, lexical_terms
-from core.glossary import arabic_equivalents
+from core.glossary import arabic_search_terms
 from core.sentences import chunk_sentences
 from core.timing import ms_since as _ms
 from vendors.lexical import LiveLexicalIndex
@@ -198,5 +198,5 @@ def query_terms(query: str) -> list[str]:
     for its English words (names already meet through their variant keys)."""
     terms = lexical_terms(query)
     if not is_mostly_arabic(query):
-        terms += lexical_terms(arabic_equivalents(query))
+        terms += lexical_terms(arabic_search_terms(query))
     return terms

@@ -65,3 +65,22 @@ def test_without_the_dictionary_english_words_it_would_check_are_left_unchecked(
     finally:
         dictionary._dictionary.cache_clear()
         dictionary.arabic_senses.cache_clear()
+
+
+@needs_dictionary
+def test_an_english_questions_search_terms_add_dictionary_senses_for_words_the_glossary_does_not_know():
+    from core.glossary import arabic_equivalents, arabic_search_terms
+
+    question = "Which Italian news agency reported on the navy base?"
+    terms = arabic_search_terms(question).split()
+    assert set(arabic_equivalents(question).split()) <= set(terms)  # the glossary's words stay
+    assert "البحرية" in terms  # navy: a word the glossary does not know
+    assert arabic_search_terms("What is it between them?") == ""  # function words are not looked up
+
+
+@needs_dictionary
+def test_bm25_finds_an_arabic_passage_for_an_english_question_through_the_dictionary():
+    from core.arabic import lexical_terms
+    from rag.retrieve import query_terms
+
+    assert set(lexical_terms("الطيارون")) <= set(query_terms("How many pilots were trained?"))
