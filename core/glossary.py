@@ -7,9 +7,8 @@ news article would use for it, so the extractive answerer can weigh sentences by
 words and not by the embedding alone. The glossary covers politics, diplomacy, the military,
 the press, time and numbers. `arabic_search_terms` adds, for the words it does not know, their
 senses in a general English-Arabic dictionary (`core.dictionary`, when it is installed): measured on
-XQuAD's English questions over its Arabic paragraphs, the gold span in the answer rose from 0.627 to
-0.695 and hit@1 from 0.819 to 0.834, while off-topic English questions were abstained on as often as
-before (see the README). Words neither knows are left to the embedding.
+XQuAD's English questions over its Arabic paragraphs, bm25's hit@5 rose from 0.414 to 0.803 and the
+hybrid's hit@1 from 0.819 to 0.834 (see the README). Words neither knows are left to the embedding.
 """
 
 from __future__ import annotations

@@ -84,3 +84,15 @@ def test_bm25_finds_an_arabic_passage_for_an_english_question_through_the_dictio
     from rag.retrieve import query_terms
 
     assert set(lexical_terms("الطيارون")) <= set(query_terms("How many pilots were trained?"))
+
+
+@needs_dictionary
+def test_an_english_question_the_corpus_never_speaks_of_counts_its_unseen_words():
+    from core.arabic import lexical_terms
+    from rag.extractive import ExtractiveAnswerer
+
+    seen = set(lexical_terms("صنع تركي"))  # a corpus that uses "make" and "Turkish", never "coffee"
+    bot = ExtractiveAnswerer(idf=lambda t: 1.0, embed_passages=lambda texts: [[0.0] for _ in texts],
+                             abstain_threshold=0.0, known=lambda term: term in seen)
+    assert bot._unseen_english_share("How do I make Turkish coffee?") == pytest.approx(1 / 3)
+    assert bot._unseen_english_share("Who is Haftar?") == 0.0  # a name has no sense to look up: not counted
