@@ -90,7 +90,7 @@ UNSEEN_PENALTY = 0.25  # times the share of the question's words the corpus neve
 # XQuAD's English questions against abstention on 300 of them asked over the five sample articles
 # (off topic there): 0.15: 26.7 % / 100 %; 0.2: 14.9 % / 99.7 %; 0.25: 8.7 % / 95.7 %; 0.3: 4.96 % /
 # 90.3 % (and "How do I make Turkish coffee at home?" answered). Before both changes, 0.15 gave
-# 24.1 % / 97.3 %. 0.2 is better on both sides than that; more is a trade this set cannot settle.
+# 24.0 % / 97.3 %. 0.2 is better on both sides than that; more is a trade this set cannot settle.
 CROSS_LINGUAL_OFFSET = 0.2
 TYPE_MISMATCH_PENALTY = 0.3  # taken off the confidence when the best sentence holds no such thing
 # Taken off when no sentence an answer may quote holds the quantity an Arabic how-many / how-much
