@@ -101,6 +101,11 @@ _GLOSSARY: dict[str, str] = {
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 
 
+def english_words(text: str, min_length: int = 1) -> set[str]:
+    """The distinct English words of `text` (as written) of at least `min_length` letters."""
+    return {w for w in _LATIN_WORD.findall(text) if len(w) >= min_length}
+
+
 def arabic_search_terms(text: str) -> str:
     """What an English question is searched and weighed by in Arabic: the glossary's words for the
     words it knows, and for the others (not function words) their senses in the general dictionary

@@ -38,12 +38,16 @@ key content:
 - **opposites**: a claim verb of a short list of general antonym pairs (`_ANTONYM_PAIRS`) that
   the window lacks while it holds the opposite (أيدت where the source says عرقلت) reverses it.
 
+- **closed classes**: a word of a direction, armed service, ministry, council, continent, sea or
+  news outlet that the window lacks while it names another member of the class is a swap
+  (`rag.contrasts`: البحرية where the source says الجوية).
+
 - **places**: a country or capital (`PLACES`), also as its adjective (الصينية، الروسي: `_nationality`),
   is a name; a capital stands for its country (موسكو for روسيا: `_CAPITALS`).
 
 `check` gives the word rules' verdict and everything the window lacks; whether the claim counts as
-supported is decided in `rag.support`, which never forgives a number, date, place, Arabic name or
-negation (`Verdict.hard`) and weighs the rest.
+supported is decided in `rag.support`, which never forgives a number, date, place, Arabic name,
+negation or closed-class swap (`Verdict.hard`) and weighs the rest.
 
 This is lexical entailment, not understanding: it catches a name swapped, a number or date
 changed, a claim from no source and a claim cited to the wrong source, and it misses a swap of
@@ -64,6 +68,7 @@ from core.arabic import STOPWORDS, light_stem, normalize, tokenize, variant_key,
 from core.dictionary import FUNCTION_WORDS, arabic_senses
 from core.glossary import arabic_equivalents
 from rag.common_words import common_arabic, common_english, word_cost
+from rag.contrasts import Contrast, claim_contrasts, swapped
 
 WINDOW = 3  # a claim may draw on this many adjacent sentences of its source
 
@@ -321,6 +326,8 @@ class ClaimFacts:
     # Roots of the claim's verbs of saying (أعلنت، أكد): not checked as wording, but a source that
     # holds them only negated (لم تعلن) says the opposite.
     asserted: set[str] = field(default_factory=set)
+    # Words of a closed class (a direction, an armed service, a ministry, a paper: `rag.contrasts`).
+    contrasts: tuple[Contrast, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -404,7 +411,9 @@ def _sound_keys(word: str) -> set[str]:
         if len(word) < 4 or not word.isalpha():
             return set()
         # An initial w is often a v in names written from German or Russian (Wagner, فاغنر).
-        spellings = (word, "v" + word[1:]) if word.startswith("w") else (word,)
+        spellings = [word, "v" + word[1:]] if word.startswith("w") else [word]
+        # A final "ah" is often the Arabic ة, which the Arabic keys drop (Dbeibah, الدبيبة).
+        spellings += [s[:-1] for s in spellings if s.endswith("ah")]
         return {k for k in map(variant_key, spellings) if k}
     forms = [word] + ([word[2:]] if word.startswith("ال") and len(word) >= 5 else [])
     keys = set()
@@ -571,6 +580,7 @@ def claim_facts(claim: str) -> ClaimFacts:
     # "one of the main transit countries", "واحدة من": a member of a group, not a count of one.
     counted = [w for w, nxt in zip(words, [*words[1:], ""]) if not (_number_of(w) == "1" and nxt in ("of", "من"))]
     _facts_of_words([w for w in counted if w not in STOPWORDS or _is_negation(w)], facts, None)
+    facts.contrasts = claim_contrasts(words, capitalised)
     seen: set[str] = set()
     dated = _in_date_pairs(words)
     for i, word in enumerate(words):
@@ -696,7 +706,8 @@ def _english_term(word: str, capitalised: bool) -> Term | None:
     """An English word as the Arabic keys it may appear under; None when it cannot be checked."""
     keys: set[str] = set()
     stems: set[str] = set()
-    for arabic in tokenize(arabic_equivalents(word)):
+    glossed = arabic_equivalents(word)
+    for arabic in tokenize(glossed):
         if arabic in STOPWORDS:
             continue
         k, s = _word_keys(arabic)
@@ -725,7 +736,7 @@ def _english_term(word: str, capitalised: bool) -> Term | None:
         return None  # an English word neither the glossary nor the dictionary reads (or a short name): not checkable
     # A place by the glossary (Moscow), or spelt like one when it is no everyday word (Sirte, not Major).
     place = capitalised and bool(keys & _PLACE_KEYS) and (
-        bool(set(tokenize(arabic_equivalents(word) or " ".join(arabic_senses(word)))) & PLACES)
+        bool(set(tokenize(glossed or " ".join(arabic_senses(word)))) & PLACES)
         or not common_english(word))
     return Term(word, frozenset(keys), frozenset(stems), name=capitalised and len(word) >= 4, place=place)
 
@@ -809,6 +820,10 @@ def check(facts: ClaimFacts, evidence: Evidence, rivals: dict[str, int] | None =
     opposite = _opposite(facts, evidence)
     if opposite:
         missing.append(f"{opposite[0]} (the source says {opposite[1]})")
+        hard = True
+    swap = swapped(facts.contrasts, evidence.keys)
+    if swap:
+        missing.append(f"{swap[0]} (the source says {swap[1]})")
         hard = True
     return Verdict(not missing, tuple(missing), matched, hard=hard, absent=tuple(absent))
 

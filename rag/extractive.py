@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from core.arabic import is_mostly_arabic, lexical_terms, normalize, tokenize
-from core.glossary import arabic_search_terms
+from core.glossary import arabic_search_terms, english_words
 from core.numbers import NUMBER_WORDS
 from core.results import Citation, Source
 from rag.abstention import abstention_message
@@ -338,7 +338,7 @@ class ExtractiveAnswerer:
     def _unseen_english_share(self, question: str) -> float:
         """The share of an English question's translatable words none of whose Arabic terms the corpus uses."""
         reached = []
-        for word in set(re.findall(r"[A-Za-z][A-Za-z']+", question)):
+        for word in english_words(question, min_length=2):
             terms = lexical_terms(arabic_search_terms(word))
             if terms:
                 reached.append(any(self.known(t) for t in terms))

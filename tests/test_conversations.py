@@ -183,3 +183,18 @@ def test_a_writer_killed_with_sigkill_loses_no_write_it_acknowledged(tmp_path):
     assert set(acked) <= set(saved)
     assert all(saved[i].state == "answered" and saved[i].answer is not None for i in acked)
     assert set(feedback) <= {t.id for t in saved.values() if t.feedback is not None}
+
+
+def test_exporting_a_conversation_again_overwrites_its_file_instead_of_adding_folders(tmp_path, monkeypatch):
+    from ui.saved_chats import export_file
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    chats = open_store(tmp_path / "chats.sqlite3")
+    conv = chats.create(ANONYMOUS, "السفير")
+    first = export_file(chats, ANONYMOUS, conv.id)
+    chats.rename(ANONYMOUS, conv.id, "سفير روسيا")
+    second = export_file(chats, ANONYMOUS, conv.id)
+    assert first.parent == second.parent and not first.exists() and second.exists()
+    assert second.read_text(encoding="utf-8") == chats.export_markdown(ANONYMOUS, conv.id)
+    other = export_file(chats, ANONYMOUS, chats.create(ANONYMOUS, "آخر").id)
+    assert sorted(p.name for p in (tmp_path / "rawi-exports").iterdir()) == sorted({second.parent.name, other.parent.name})

@@ -7,7 +7,9 @@ like a live answer. Nothing here answers a question or writes to the database ex
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -54,9 +56,16 @@ def feedback_values(turns: list[dict[str, Any]]) -> list[str | None]:
 
 
 def export_file(chats: ConversationStore, user: str, conversation_id: str) -> Path:
-    """The conversation's Markdown in a file of its own under the temporary folder, for download."""
+    """The conversation's Markdown in a file under the temporary folder, for download.
+
+    One folder per conversation (named by a hash of user and id), written over on each export, so
+    that exporting again and again does not pile up folders; Gradio serves a copy of its own.
+    """
     conv = chats.get(user, conversation_id)
-    folder = Path(tempfile.mkdtemp(prefix="rawi-export-"))
+    key = hashlib.sha256(f"{user}\0{conversation_id}".encode("utf-8")).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "rawi-exports" / key
+    shutil.rmtree(folder, ignore_errors=True)  # a renamed conversation leaves no file under its old title
+    folder.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w\-]+", "_", conv.title, flags=re.UNICODE).strip("_")[:60] or "conversation"
     path = folder / f"{name}.md"
     path.write_text(chats.export_markdown(user, conversation_id), encoding="utf-8")
