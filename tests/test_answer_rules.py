@@ -118,6 +118,23 @@ def test_asking_when_of_evidence_that_holds_no_date_costs_confidence():
     assert gap == pytest.approx(extractive.TYPE_BONUS + extractive.TYPE_MISMATCH_PENALTY)
 
 
+def test_an_english_when_question_costs_no_confidence_when_a_quoted_sentence_other_than_the_first_holds_the_date():
+    # Across languages the order of the quoted sentences is the least sure; the answer quotes them all.
+    from rag.extractive import Scored
+    from rag.citations import source_sentences
+
+    bot = _answerer()
+    undated, dated = source_sentences(_source("زار الوفد بنغازي في زيارة رسمية. وكان ذلك يوم الثلاثاء."), 1)[:2]
+    q = "When did the delegation visit Benghazi?"
+    with_date_second = [Scored(undated, 0.5, 0.5, 1.0), Scored(dated, 0.4, 0.3, 1.0)]
+    without_date = [Scored(undated, 0.5, 0.5, 1.0)]
+    gap = bot.confidence(q, [], with_date_second) - bot.confidence(q, [], without_date)
+    assert gap == pytest.approx(extractive.TYPE_MISMATCH_PENALTY)
+    # An Arabic question still needs the date in its best sentence.
+    q_ar = "متى زار الوفد بنغازي؟"
+    assert bot.confidence(q_ar, [], with_date_second) == pytest.approx(bot.confidence(q_ar, [], without_date))
+
+
 PRICE_QUESTION = "كم سعر هاتف فيرتو الجديد؟"
 PHONE_LAUNCH = "أطلقت شركة فيرتو هاتفها الجديد آستر في لندن. ويتميز هاتف فيرتو الجديد بتصميم إنجليزي فاخر. "
 
