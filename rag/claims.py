@@ -546,6 +546,15 @@ def _facts_of_words(words: Sequence[str], facts: ClaimFacts | None, evidence: di
             evidence["plain_roots"].update(roots)
 
 
+def _adverbial_first(words: Sequence[str], i: int) -> bool:
+    """English "first" as an adverb (he first stopped in Cairo, at first): an order of events, not the
+    ordinal a source must hold."""
+    if words[i] != "first":
+        return False
+    after = words[i + 1] if i + 1 < len(words) else ""
+    return (i > 0 and words[i - 1] == "at") or (len(after) > 3 and after.endswith("ed"))
+
+
 @lru_cache(maxsize=8192)  # the same retrieved sentences come back question after question
 def evidence_of(text: str) -> Evidence:
     """The keys, numbers, dates and negation of a passage of source text."""
@@ -577,8 +586,10 @@ def claim_facts(claim: str) -> ClaimFacts:
     facts = ClaimFacts()
     capitalised = _names_by_case(claim)
     words = tokenize(claim)
-    # "one of the main transit countries", "واحدة من": a member of a group, not a count of one.
-    counted = [w for w, nxt in zip(words, [*words[1:], ""]) if not (_number_of(w) == "1" and nxt in ("of", "من"))]
+    # "one of the main transit countries", "واحدة من": a member of a group, not a count of one; "first"
+    # as an adverb (he first stopped in Cairo) orders events and is no ordinal.
+    counted = [w for i, (w, nxt) in enumerate(zip(words, [*words[1:], ""]))
+               if not (_number_of(w) == "1" and nxt in ("of", "من")) and not _adverbial_first(words, i)]
     _facts_of_words([w for w in counted if w not in STOPWORDS or _is_negation(w)], facts, None)
     facts.contrasts = claim_contrasts(words, capitalised)
     seen: set[str] = set()

@@ -143,7 +143,7 @@ HELD_OUT = {"holdout": (36, 1), "holdout2": (21, 2), "holdout3": (26, 0),
             "holdout7": (57, 5), "holdout8": (60, 3), "holdout9": (60, 6),
             "holdout10": (53, 5), "holdout11": (50, 5), "holdout12": (21, 0),
             "holdout13": (20, 1), "holdout14": (20, 0), "holdout15": (26, 2),
-            "holdout16": (28, 0)}  # (faults caught, correct flagged), with the shipped weights, fitted on them
+            "holdout16": (28, 0), "holdout17": (27, 1)}  # (faults caught, correct flagged), with the shipped weights, fitted on them
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -289,6 +289,12 @@ def test_a_statement_or_question_reversed_by_a_text_names_both_words():
     assert opposite_in("من فاز في المباراة؟", "فاز الإسماعيلي وخسر الوحدة.") is None
 
 
+def test_first_as_an_adverb_is_an_order_of_events_not_an_ordinal():
+    assert not claim_facts("On his way to Moscow, Haftar first stopped in Cairo").numbers
+    assert not claim_facts("At first Moscow refused").numbers
+    assert claim_facts("It was the first visit of its kind").numbers == {"#1"}
+
+
 def test_one_of_a_group_is_no_count_of_one():
     # "one of the main transit countries" names a member of a group; a source need not say "one".
     source = "تعد ليبيا من أهم دول العبور للمهاجرين غير النظاميين نحو أوروبا."
@@ -343,11 +349,11 @@ def test_the_shipped_weights_are_those_the_fitter_gives_on_the_claim_sets():
 
 
 def test_judged_by_weights_fitted_without_it_the_sets_together_keep_their_measured_figures():
-    # Measured: 631 / 686 = 92.0 % of planted faults flagged, 42 / 976 = 4.3 % of correct claims (bars
+    # Measured: 658 / 715 = 92.0 % of planted faults flagged, 45 / 1007 = 4.5 % of correct claims (bars
     # 90 % and 5 %). A change must not do worse on either.
     cells = left_out(collect(sorted(CLAIM_SETS.glob("*.jsonl"))), THRESHOLD)
     caught, faults, flagged, correct = (sum(c[i] for c in cells.values()) for i in range(4))
-    assert caught >= 631 and flagged <= 42, cells
+    assert caught >= 658 and flagged <= 45, cells
     assert caught / faults >= 0.90 and flagged / correct <= 0.05
 
 
