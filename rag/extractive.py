@@ -311,9 +311,9 @@ class ExtractiveAnswerer:
         around = _around(scored[0].sentence, scored)
         if premise and not any(said_in(premise, s.text) for s in around):
             best -= PREMISE_PENALTY  # "why did X refuse": the passage never says X refused
-        elif is_mostly_arabic(question) and opposite_in(question, scored[0].sentence.text,
-                                                         " ".join(s.text for s in around)):
+        elif opposite_in(question, scored[0].sentence.text, " ".join(s.text for s in around)):
             # "by how many goals did X win": the best sentence says X lost, and none around it says X won
+            # (in English too: "why did Germany lose …" where it says ربحت, through the antonym pairs)
             best -= PREMISE_PENALTY
         kind = answer_type(question)
         # How many / how much, asked in Arabic: what each sentence an answer may quote holds of the

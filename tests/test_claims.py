@@ -141,7 +141,7 @@ def test_on_the_development_set_nine_in_ten_planted_faults_are_flagged_and_at_mo
 HELD_OUT = {"holdout": (36, 1), "holdout2": (21, 2), "holdout3": (26, 0),
             "holdout4": (31, 3), "holdout5": (39, 3), "holdout6": (53, 6),
             "holdout7": (57, 5), "holdout8": (60, 3), "holdout9": (60, 6),
-            "holdout10": (53, 5), "holdout11": (50, 5), "holdout12": (21, 0),
+            "holdout10": (53, 5), "holdout11": (51, 5), "holdout12": (22, 0),
             "holdout13": (20, 1), "holdout14": (20, 0), "holdout15": (26, 2),
             "holdout16": (28, 0), "holdout17": (27, 1)}  # (faults caught, correct flagged), with the shipped weights, fitted on them
 
@@ -287,6 +287,8 @@ def test_a_statement_or_question_reversed_by_a_text_names_both_words():
     assert opposite_in("بكم هدف خسر الوحدة أمام الإسماعيلي؟", lost) is None
     # A text that holds both words does not reverse the statement.
     assert opposite_in("من فاز في المباراة؟", "فاز الإسماعيلي وخسر الوحدة.") is None
+    # Gaining is the opposite of losing, in English as in Arabic.
+    assert opposite_in("Why did Germany lose 100 billion euros?", "ألمانيا ربحت 100 مليار يورو") == ("lose", "ربحت")
 
 
 def test_first_as_an_adverb_is_an_order_of_events_not_an_ordinal():
@@ -349,11 +351,11 @@ def test_the_shipped_weights_are_those_the_fitter_gives_on_the_claim_sets():
 
 
 def test_judged_by_weights_fitted_without_it_the_sets_together_keep_their_measured_figures():
-    # Measured: 658 / 715 = 92.0 % of planted faults flagged, 45 / 1007 = 4.5 % of correct claims (bars
+    # Measured: 660 / 715 = 92.3 % of planted faults flagged, 44 / 1007 = 4.4 % of correct claims (bars
     # 90 % and 5 %). A change must not do worse on either.
     cells = left_out(collect(sorted(CLAIM_SETS.glob("*.jsonl"))), THRESHOLD)
     caught, faults, flagged, correct = (sum(c[i] for c in cells.values()) for i in range(4))
-    assert caught >= 658 and flagged <= 45, cells
+    assert caught >= 660 and flagged <= 44, cells
     assert caught / faults >= 0.90 and flagged / correct <= 0.05
 
 

@@ -191,6 +191,12 @@ def test_a_question_whose_premise_the_article_reverses_is_abstained_on(answer_of
     assert not answer.abstained and "الأربعاء" in answer.answer
 
 
+def test_an_english_question_whose_premise_the_article_reverses_is_abstained_on_too(answer_of):
+    assert answer_of("Since when has the intensity of the fighting in Benghazi decreased?").abstained is True
+    answer = answer_of("Since when has the intensity of the fighting in Benghazi increased?")
+    assert not answer.abstained and "الأربعاء" in answer.answer
+
+
 # The chat page's example questions (ui.app.EXAMPLES) and a fact each answer must hold.
 EXAMPLE_FACTS = {
     "من هو السفير الروسي لدى ليبيا؟": [["مولوتكوف", "أغانين"]],
