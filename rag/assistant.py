@@ -48,6 +48,7 @@ _REFERRING = set(
     "he she they it its his her their them him there that those this these then also".split()
 )
 NEIGHBOR_SOURCES = 5  # retrieved sources whose neighbouring chunks also offer sentences
+QUOTES_LEAD_IN_EN = "The articles say (quoted in Arabic):"  # before the quotes of an offline answer to a question not in Arabic
 TOPIC_TURNS = 3  # earlier questions a follow-up may carry into retrieval (`_topic_of`)
 
 
@@ -261,7 +262,10 @@ class Assistant:
         if not result.abstained:
             found = find_short_answer(question, result.citations, q_terms, self.extractive.idf, c_terms)
             short = verified(found[0] if found else None, file_texts)
-        text = lead_with(short, result.text) if short is not None else result.text
+        text = result.text
+        if not result.abstained and not is_mostly_arabic(question):
+            text = f"{QUOTES_LEAD_IN_EN} {text}"  # the quotes stay Arabic; the framing follows the question
+        text = lead_with(short, text) if short is not None else text
         return Answer(text, result.abstained, "extractive", result.citations, result.sources, question=question,
                       search_query=search_query, confidence=round(result.confidence, 4), short_answer=short)
 

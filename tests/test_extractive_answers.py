@@ -96,6 +96,15 @@ def test_an_off_topic_arabic_question_abstains_in_arabic_without_citations(answe
     assert answer.answer == ABSTAIN_AR
 
 
+def test_an_english_question_gets_an_english_lead_in_before_its_arabic_quotes(answer_of):
+    from rag.assistant import QUOTES_LEAD_IN_EN
+
+    answer = answer_of("Who is the Russian ambassador to Libya?")
+    assert not answer.abstained and QUOTES_LEAD_IN_EN in answer.answer
+    assert answer.answer.index(QUOTES_LEAD_IN_EN) < min(answer.answer.index(c.quote) for c in answer.citations)
+    assert QUOTES_LEAD_IN_EN not in answer_of("من هو السفير الروسي لدى ليبيا؟").answer
+
+
 def test_an_off_topic_english_question_abstains_in_english(answer_of):
     answer = answer_of("How do I make Turkish coffee at home?")
     assert answer.abstained is True
