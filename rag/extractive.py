@@ -198,7 +198,8 @@ class ExtractiveAnswerer:
             if (sentence.file, sentence.start, sentence.end) in seen:
                 continue  # overlapping chunks repeat sentences; keep the better-ranked copy
             seen.add((sentence.file, sentence.start, sentence.end))
-            unique.append((sentence, prior))
+            if _quotable(sentence.text):
+                unique.append((sentence, prior))
         own_terms = {id(sentence): set(lexical_terms(sentence.text)) for sentence, _ in unique}
         # A question asking for an item (a name, a number) is often answered a sentence or three after
         # the one that restates it ("... قاعدة جوية نائية ..." then "وتحمل اسم معطن السارة"): such a
@@ -402,6 +403,16 @@ class ExtractiveAnswerer:
         if not citations:
             return ExtractiveResult(abstention_message(question), [], True, best, sources)
         return ExtractiveResult(" ".join(parts), citations, False, best, final)
+
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _quotable(text: str) -> bool:
+    """Whether a sentence says anything: at least two words once links are taken out (a page's
+    stray "..", or a line holding only a link, is no answer to quote)."""
+    return len(_WORD.findall(_URL.sub(" ", text))) >= 2
 
 
 _DEMONSTRATIVES = frozenset(normalize(w) for w in "هذه هذا ذلك تلك هؤلاء وهذه وهذا وذلك وتلك".split())

@@ -135,6 +135,13 @@ def test_an_english_when_question_costs_no_confidence_when_a_quoted_sentence_oth
     assert bot.confidence(q_ar, [], with_date_second) == pytest.approx(bot.confidence(q_ar, [], without_date))
 
 
+def test_a_sentence_that_is_only_a_link_or_dots_is_never_quoted():
+    bot = _answerer()
+    text = "http://publications.kacst.edu.sa/ . .. زار الوفد بنغازي يوم الثلاثاء."
+    scored = bot.score("متى زار الوفد بنغازي؟", lexical_terms("زار الوفد بنغازي"), [], [_source(text)], [1.0], None)
+    assert [s.sentence.text for s in scored] == ["زار الوفد بنغازي يوم الثلاثاء."]
+
+
 PRICE_QUESTION = "كم سعر هاتف فيرتو الجديد؟"
 PHONE_LAUNCH = "أطلقت شركة فيرتو هاتفها الجديد آستر في لندن. ويتميز هاتف فيرتو الجديد بتصميم إنجليزي فاخر. "
 
