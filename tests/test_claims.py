@@ -142,8 +142,9 @@ HELD_OUT = {"holdout": (36, 1), "holdout2": (21, 2), "holdout3": (26, 0),
             "holdout4": (31, 3), "holdout5": (39, 3), "holdout6": (53, 6),
             "holdout7": (57, 5), "holdout8": (60, 3), "holdout9": (60, 6),
             "holdout10": (53, 5), "holdout11": (51, 5), "holdout12": (22, 0),
-            "holdout13": (20, 1), "holdout14": (20, 0), "holdout15": (26, 2),
-            "holdout16": (28, 0), "holdout17": (27, 1)}  # (faults caught, correct flagged), with the shipped weights, fitted on them
+            "holdout13": (20, 1), "holdout14": (20, 0), "holdout15": (27, 2),
+            "holdout16": (28, 0), "holdout17": (27, 1),
+            "holdout18": (25, 0)}  # (faults caught, correct flagged), with the shipped weights, fitted on them
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -351,11 +352,11 @@ def test_the_shipped_weights_are_those_the_fitter_gives_on_the_claim_sets():
 
 
 def test_judged_by_weights_fitted_without_it_the_sets_together_keep_their_measured_figures():
-    # Measured: 660 / 715 = 92.3 % of planted faults flagged, 44 / 1007 = 4.4 % of correct claims (bars
+    # Measured: 687 / 743 = 92.5 % of planted faults flagged, 46 / 1038 = 4.4 % of correct claims (bars
     # 90 % and 5 %). A change must not do worse on either.
     cells = left_out(collect(sorted(CLAIM_SETS.glob("*.jsonl"))), THRESHOLD)
     caught, faults, flagged, correct = (sum(c[i] for c in cells.values()) for i in range(4))
-    assert caught >= 660 and flagged <= 44, cells
+    assert caught >= 687 and flagged <= 46, cells
     assert caught / faults >= 0.90 and flagged / correct <= 0.05
 
 
